@@ -1,0 +1,30 @@
+#include "commands/commands.hpp"
+
+#include "policy/policy.hpp"
+#include "runtime/runtime.hpp"
+
+namespace hardrun::commands {
+
+int dispatch(const cli::Invocation& inv)
+{
+    if (inv.version)
+        return version(inv);
+
+    const std::string& c = inv.command;
+    if (c == "create" || c == "run" || c == "restore" || c == "exec") {
+        cli::CommandLine cmd = cli::parse_command(inv);
+        if (!cmd.last("help")) {  // `runc create --help` only prints help
+            if (c == "exec")
+                exec(inv, cmd);
+            create(inv, cmd);
+        }
+    }
+
+    // Everything else (state, kill, delete, start, features, ...): straight to the runtime.
+    // The policy is read only for its "runtime" setting, so every command of one container
+    // reaches the same runtime; without a policy file that costs nothing.
+    policy::Policy policy = policy::load(inv.policy);
+    runtime::exec(runtime::locate(inv.runtime, policy.runtime), inv.runtime_args);
+}
+
+}  // namespace hardrun::commands

@@ -1,0 +1,19 @@
+// The controls, one file each. Process-level controls take a process object (config.json's
+// "process", or the process.json of `runc exec --process`) and its JSON pointer.
+#pragma once
+
+#include "harden/report.hpp"
+#include "json/value.hpp"
+#include "policy/policy.hpp"
+
+#include <string>
+
+namespace hardrun::harden {
+
+// All five capability sets cut to the policy's allowlist (capabilities.cpp).
+void capabilities(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
+
+// process.noNewPrivileges = true (no_new_privileges.cpp).
+void no_new_privileges(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
+
+}  // namespace hardrun::harden

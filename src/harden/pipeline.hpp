@@ -1,0 +1,18 @@
+// The order in which controls run over a config (create, run, restore) or over a single
+// process (exec). A new control is one file plus one line here.
+#pragma once
+
+#include "harden/report.hpp"
+#include "json/value.hpp"
+#include "policy/policy.hpp"
+
+namespace hardrun::harden {
+
+// The annotation naming the policy that last rewrote a config. Informational only: it never
+// lets a check be skipped, since the config is caller input every time it is read.
+inline constexpr const char* policy_annotation = "run.hardrun.policy";
+
+Report harden_config(json::Value& config, const policy::Policy& policy);
+Report harden_process(json::Value& process, const policy::Policy& policy);
+
+}  // namespace hardrun::harden

@@ -1,0 +1,54 @@
+// What hardening did to one config or process: changes made, changes a policy in audit mode
+// would have made, and refusals. Controls record through a Decision, which also tells them
+// whether to make the change (enforce) or only note it (audit, refuse).
+#pragma once
+
+#include "policy/policy.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hardrun::harden {
+
+struct Finding {
+    std::string control;  // "capabilities"
+    std::string path;     // JSON pointer, "/process/capabilities/bounding"
+    std::string detail;   // "removed CAP_SYS_ADMIN"
+};
+
+struct Report {
+    std::vector<Finding> changed;   // applied (enforce)
+    std::vector<Finding> audited;   // would have been applied (audit)
+    std::vector<Finding> refused;   // non-compliance in refuse mode: the create must fail
+    bool annotated = false;         // the policy annotation was added or updated
+
+    // Whether the document must be written back.
+    bool modified() const { return !changed.empty() || annotated; }
+};
+
+// One control's view of the report.
+class Decision {
+public:
+    Decision(Report& report, std::string control, policy::Mode mode)
+        : report_(report), control_(std::move(control)), mode_(mode) {}
+
+    // Record that the config is not compliant at `path`; returns true when the control
+    // must change it (enforce mode).
+    bool change(const std::string& path, const std::string& detail)
+    {
+        Finding f{control_, path, detail};
+        switch (mode_) {
+        case policy::Mode::enforce: report_.changed.push_back(std::move(f)); return true;
+        case policy::Mode::audit: report_.audited.push_back(std::move(f)); return false;
+        case policy::Mode::refuse: report_.refused.push_back(std::move(f)); return false;
+        }
+        return false;
+    }
+
+private:
+    Report& report_;
+    std::string control_;
+    policy::Mode mode_;
+};
+
+}  // namespace hardrun::harden

@@ -1,0 +1,24 @@
+// The audit trail: one JSON line per create/run/restore/exec that hardrun vetted, appended to
+// the policy's audit log (default /var/log/hardrun/audit.log, mode 0640, directory 0750).
+#pragma once
+
+#include "harden/report.hpp"
+#include "policy/policy.hpp"
+
+#include <string>
+
+namespace hardrun::log {
+
+struct AuditEvent {
+    std::string command;     // "create", "exec", ...
+    std::string container;   // container id
+    std::string document;    // the config.json or process.json that was vetted
+    std::string outcome;     // "rewritten", "unchanged", "refused"
+    const harden::Report* report = nullptr;
+};
+
+// Append the event. Returns an error message, or "" on success; never throws: failing to
+// audit must not mask the outcome, the caller decides what to do with the message.
+std::string audit(const policy::Policy& policy, const AuditEvent& event);
+
+}  // namespace hardrun::log

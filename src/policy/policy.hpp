@@ -1,0 +1,51 @@
+// The policy: which controls hardrun applies, and how (mode). Loaded from a JSON file,
+// validated strictly (an unknown key or a bad value is an error naming the field), and
+// named by a digest of its content so a rewritten config records which policy shaped it.
+#pragma once
+
+#include "json/value.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hardrun::policy {
+
+// enforce: rewrite the config; refuse: fail the create when the config is not compliant;
+// audit: change nothing, only record what enforce would have changed.
+enum class Mode { enforce, refuse, audit };
+
+const char* mode_name(Mode mode);
+
+struct Capabilities {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> allow;  // OCI names, validated with libcap-ng
+};
+
+struct NoNewPrivileges {
+    Mode mode = Mode::enforce;
+};
+
+struct Policy {
+    std::string source;                  // file path, or "built-in"
+    std::string digest;                  // "sha256:<hex>" of the canonical JSON
+    std::optional<std::string> runtime;  // the real runtime (path or name on PATH)
+    std::string audit_log;               // where the one-line-per-create audit goes
+    Capabilities capabilities;
+    NoNewPrivileges no_new_privileges;
+
+    // Whether any control rewrites configs (false for a purely audit/refuse policy).
+    bool rewrites() const;
+};
+
+extern const char* const builtin_policy_text;
+
+// Parse and validate policy text. `source` names it in messages.
+Policy parse(std::string_view text, const std::string& source);
+
+// The policy to use: `requested` (--hardrun-policy: a path, or a profile name looked up in
+// the installed profiles directory), else the system policy file if it exists, else the
+// built-in default. A file must be a regular file owned by root and writable by no one else.
+Policy load(const std::optional<std::string>& requested);
+
+}  // namespace hardrun::policy

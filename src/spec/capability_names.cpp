@@ -1,0 +1,36 @@
+#include "spec/capability_names.hpp"
+
+#include <cap-ng.h>
+
+namespace hardrun::spec {
+
+std::optional<unsigned> capability_number(std::string_view oci_name)
+{
+    constexpr std::string_view prefix = "CAP_";
+    if (oci_name.size() <= prefix.size() || oci_name.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
+    std::string lower;
+    for (char c : oci_name.substr(prefix.size())) {
+        if (c == '_')
+            lower.push_back(c);
+        else if (c >= 'A' && c <= 'Z')
+            lower.push_back(static_cast<char>(c - 'A' + 'a'));
+        else
+            return std::nullopt;
+    }
+    int number = capng_name_to_capability(lower.c_str());
+    if (number < 0)
+        return std::nullopt;
+    return static_cast<unsigned>(number);
+}
+
+std::string capability_name(unsigned number)
+{
+    const char* name = capng_capability_to_name(number);
+    std::string out = "CAP_";
+    for (const char* p = name ? name : "unknown"; *p; ++p)
+        out.push_back(*p >= 'a' && *p <= 'z' ? static_cast<char>(*p - 'a' + 'A') : *p);
+    return out;
+}
+
+}  // namespace hardrun::spec

@@ -1,0 +1,67 @@
+#include "spec/fields.hpp"
+
+#include "util/error.hpp"
+
+namespace hardrun::spec {
+
+std::string fold_key(std::string_view key)
+{
+    std::string out;
+    out.reserve(key.size());
+    for (size_t i = 0; i < key.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(key[i]);
+        // The only non-ASCII letters whose simple case folding reaches ASCII:
+        // U+017F LATIN SMALL LETTER LONG S (C5 BF) ~ 's', U+212A KELVIN SIGN (E2 84 AA) ~ 'k'.
+        if (c == 0xC5 && i + 1 < key.size() && static_cast<unsigned char>(key[i + 1]) == 0xBF) {
+            out.push_back('s');
+            i += 1;
+        } else if (c == 0xE2 && i + 2 < key.size() && static_cast<unsigned char>(key[i + 1]) == 0x84 &&
+                   static_cast<unsigned char>(key[i + 2]) == 0xAA) {
+            out.push_back('k');
+            i += 2;
+        } else if (c >= 'A' && c <= 'Z') {
+            out.push_back(static_cast<char>(c - 'A' + 'a'));
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
+}
+
+std::string child_path(std::string_view where, std::string_view key)
+{
+    std::string out(where == "/" ? "" : where);
+    out += '/';
+    out += key;
+    return out;
+}
+
+json::Value* field(json::Value& object, std::string_view key, json::Kind kind, std::string_view where)
+{
+    json::Value* found = nullptr;
+    std::string folded = fold_key(key);
+    for (auto& [k, v] : object.members()) {
+        if (k == key) {
+            found = &v;
+        } else if (fold_key(k) == folded) {
+            throw Error("config key \"" + k + "\" at " + std::string(where) +
+                        " differs from the OCI key \"" + std::string(key) +
+                        "\" only by case; runc would read it as that key, so it is refused");
+        }
+    }
+    if (!found || found->is_null())
+        return nullptr;
+    if (found->kind() != kind)
+        throw Error(child_path(where, key) + " must be " + (kind == json::Kind::object ? "an " : "a ") +
+                    json::kind_name(kind) + ", not " + json::kind_name(found->kind()));
+    return found;
+}
+
+json::Value& object_field(json::Value& object, std::string_view key, std::string_view where)
+{
+    if (json::Value* existing = field(object, key, json::Kind::object, where))
+        return *existing;
+    return object.set(key, json::Value::object());
+}
+
+}  // namespace hardrun::spec

@@ -1,0 +1,31 @@
+// Reading and changing OCI config fields the way runc will read them.
+//
+// runc decodes config.json with Go's encoding/json, which matches struct fields
+// case-insensitively ("Process" fills Spec.Process; so do "PROCESS" and, through Unicode
+// folding, "proceſs"). A key that runc would take for a field hardrun checks, but that
+// hardrun's exact lookup would miss, is a way around the policy: such keys are refused.
+// JSON null is treated as absent, as Go does for pointers, slices and maps.
+#pragma once
+
+#include "json/value.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace hardrun::spec {
+
+// Go's case folding of an object key, enough to compare against ASCII field names.
+std::string fold_key(std::string_view key);
+
+// The member `key` of `object`, or nullptr when absent or null. Throws when another key of
+// the object folds to the same name, or when the member is not of `kind`.
+// `where` is the JSON pointer of `object`, for messages.
+json::Value* field(json::Value& object, std::string_view key, json::Kind kind, std::string_view where);
+
+// Like field(), but creates an empty object (replacing a null) when absent.
+json::Value& object_field(json::Value& object, std::string_view key, std::string_view where);
+
+// "/process" + "capabilities" -> "/process/capabilities".
+std::string child_path(std::string_view where, std::string_view key);
+
+}  // namespace hardrun::spec

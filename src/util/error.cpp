@@ -1,0 +1,12 @@
+#include "util/error.hpp"
+
+#include <cstring>
+
+namespace hardrun {
+
+Error system_error(const std::string& what, int errnum)
+{
+    return Error(what + ": " + std::strerror(errnum));
+}
+
+}  // namespace hardrun

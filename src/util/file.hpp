@@ -1,0 +1,34 @@
+// Reading a caller's file safely and replacing it atomically: a reader (runc) sees either the
+// old bytes or the new ones, never a partial file; any failure leaves the old file untouched.
+#pragma once
+
+#include "util/fd.hpp"
+
+#include <sys/stat.h>
+
+#include <string>
+#include <string_view>
+
+namespace hardrun {
+
+// Read everything from fd; refuse more than max_bytes. `what` names the file in messages.
+std::string read_all(int fd, size_t max_bytes, const std::string& what);
+
+// A regular file opened through its directory (the directory is kept open so the
+// replacement lands next to the file that was read, even if paths change meanwhile).
+struct DirFile {
+    UniqueFd dir;
+    std::string path;  // as given, for messages
+    std::string name;  // last component, relative to dir
+    struct stat st {};
+    std::string text;  // the bytes read
+};
+
+// Open `path` (its last component must be a regular file, not a symlink) and read it.
+DirFile read_dir_file(const std::string& path, size_t max_bytes);
+
+// Replace the file with `text`: temp file in the same directory with the same owner and mode,
+// written, fsync'ed, renamed over the original.
+void replace_dir_file(const DirFile& file, std::string_view text);
+
+}  // namespace hardrun
