@@ -317,15 +317,24 @@ CommandLine parse_command(const Invocation& inv)
         throw Error("internal error: no flag table for command " + inv.command);
 
     std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
-    if (!spec->reorder)
-        return go_flag_parse(*spec, args);
-
-    CommandLine debian = go_flag_parse(*spec, reorder_v1_22_9(spec->flags, args));
-    CommandLine upstream = go_flag_parse(*spec, reorder_v1_22_1(args));
-    if (!(debian == upstream))
-        throw Error("ambiguous command line for runc " + inv.command +
-                    ": runc builds disagree on how to read it; put flags before the container id");
-    return debian;
+    CommandLine cmd;
+    if (!spec->reorder) {
+        cmd = go_flag_parse(*spec, args);
+    } else {
+        cmd = go_flag_parse(*spec, reorder_v1_22_9(spec->flags, args));
+        CommandLine upstream = go_flag_parse(*spec, reorder_v1_22_1(args));
+        if (!(cmd == upstream))
+            throw Error("ambiguous command line for runc " + inv.command +
+                        ": runc builds disagree on how to read it; put flags before the container id");
+    }
+    if (cmd.last("help"))
+        return cmd;
+    // runc's checkArgs: exec takes the id and then the command, the others exactly the id.
+    bool exact = spec->name != "exec";
+    if (cmd.positional.empty() || (exact && cmd.positional.size() != 1))
+        throw Error("runc " + inv.command + " requires " + (exact ? "exactly" : "at least") +
+                    " 1 argument (the container id), got " + std::to_string(cmd.positional.size()));
+    return cmd;
 }
 
 }  // namespace hardrun::cli

@@ -48,6 +48,7 @@ void capabilities(json::Value& process, const std::string& where, const policy::
         if (!names)
             continue;  // absent or null: an empty set for runc
         std::vector<json::Value> kept;
+        std::string removed;
         for (size_t i = 0; i < names->items().size(); ++i) {
             const json::Value& item = names->items()[i];
             std::string item_path = set_path + "/" + std::to_string(i);
@@ -57,10 +58,11 @@ void capabilities(json::Value& process, const std::string& where, const policy::
                 throw Error(item_path + ": unknown capability \"" + item.as_string() + "\"");
             if (allowed(policy, item.as_string()))
                 kept.push_back(item);
-            else if (!decision.change(set_path, "removed " + item.as_string()))
-                kept.push_back(item);
+            else
+                removed += (removed.empty() ? "" : ",") + item.as_string();
         }
-        names->items() = std::move(kept);
+        if (!removed.empty() && decision.change(set_path, "removed " + removed))
+            names->items() = std::move(kept);
     }
 }
 

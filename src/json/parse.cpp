@@ -76,16 +76,14 @@ public:
         return true;
     }
 
-    // JSON pointer (RFC 6901) of the value being parsed, for messages.
+    // JSON pointer (RFC 6901) of the innermost open array or object, for messages.
     std::string pointer() const
     {
         std::string out;
-        for (const Frame& f : stack_) {
+        for (size_t i = 0; i + 1 < stack_.size(); ++i) {
+            const Value* c = stack_[i].container;
             out += '/';
-            if (f.container->is_object())
-                out += f.pending_key;
-            else
-                out += std::to_string(f.container->items().size());
+            out += c->is_object() ? c->members().back().first : std::to_string(c->items().size() - 1);
         }
         return out.empty() ? "/" : out;
     }

@@ -1,0 +1,45 @@
+// Shared helpers for the criterion unit tests.
+#pragma once
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace test {
+
+inline std::string fixtures_dir()
+{
+    const char* dir = std::getenv("HARDRUN_TEST_FIXTURES");
+    return dir ? dir : "tests/fixtures";
+}
+
+inline std::string read_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The captured config.json / process.json fixtures (*.json directly in tests/fixtures).
+inline std::vector<std::string> fixture_files()
+{
+    std::vector<std::string> out;
+    if (DIR* d = opendir(fixtures_dir().c_str())) {
+        while (dirent* e = readdir(d)) {
+            std::string name = e->d_name;
+            if (name.size() > 5 && name.substr(name.size() - 5) == ".json")
+                out.push_back(fixtures_dir() + "/" + name);
+        }
+        closedir(d);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace test

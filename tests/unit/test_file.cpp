@@ -1,0 +1,84 @@
+#include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/sha256.hpp"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+using hardrun::Error;
+using namespace hardrun;
+
+namespace {
+
+std::string temp_dir()
+{
+    char path[] = "/tmp/hardrun-unit-XXXXXX";
+    cr_assert(mkdtemp(path));
+    return path;
+}
+
+void write(const std::string& path, const std::string& text)
+{
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace
+
+Test(file, replace_is_atomic_and_keeps_mode_and_owner)
+{
+    std::string dir = temp_dir();
+    std::string path = dir + "/config.json";
+    write(path, "old");
+    chmod(path.c_str(), 0640);
+    if (geteuid() == 0)
+        cr_assert_eq(chown(path.c_str(), 1234, 5678), 0);
+    DirFile f = read_dir_file(path, 1024);
+    cr_assert_eq(f.text, "old");
+    replace_dir_file(f, "new contents");
+    DirFile g = read_dir_file(path, 1024);
+    cr_assert_eq(g.text, "new contents");
+    cr_assert_eq(g.st.st_mode & 07777, 0640u);
+    if (geteuid() == 0) {
+        cr_assert_eq(g.st.st_uid, 1234u);
+        cr_assert_eq(g.st.st_gid, 5678u);
+    }
+    cr_assert_neq(g.st.st_ino, f.st.st_ino, "not replaced by rename");
+    std::string cmd = "test $(ls -A " + dir + " | wc -l) -eq 1";  // no temp file left behind
+    cr_assert_eq(system(cmd.c_str()), 0);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(file, refuses_symlinks_non_regular_and_oversize)
+{
+    std::string dir = temp_dir();
+    write(dir + "/real.json", "{}");
+    cr_assert_eq(symlink((dir + "/real.json").c_str(), (dir + "/config.json").c_str()), 0);
+    cr_assert_throw(read_dir_file(dir + "/config.json", 1024), Error);
+    mkdir((dir + "/adir").c_str(), 0755);
+    cr_assert_throw(read_dir_file(dir + "/adir", 1024), Error);
+    mkfifo((dir + "/fifo").c_str(), 0644);
+    cr_assert_throw(read_dir_file(dir + "/fifo", 1024), Error);
+    write(dir + "/big.json", std::string(2048, ' '));
+    cr_assert_throw(read_dir_file(dir + "/big.json", 1024), Error);
+    cr_assert_throw(read_dir_file(dir + "/missing.json", 1024), Error);
+    cr_assert_throw(read_dir_file(dir + "/", 1024), Error);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(sha256, known_answers)
+{
+    cr_assert_eq(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    cr_assert_eq(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    cr_assert_eq(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+                 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    cr_assert_eq(sha256_hex(std::string(1000000, 'a')),
+                 "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    // 55 and 56 bytes: the padding boundary.
+    cr_assert_eq(sha256_hex(std::string(55, 'a')), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+    cr_assert_eq(sha256_hex(std::string(56, 'a')), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+}

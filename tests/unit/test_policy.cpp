@@ -1,0 +1,106 @@
+#include "policy/policy.hpp"
+#include "util/error.hpp"
+
+#include "helpers.hpp"
+
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+using hardrun::Error;
+using namespace hardrun::policy;
+
+namespace {
+
+std::string error_of(const std::string& text)
+{
+    try {
+        parse(text, "test");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::string temp_policy(const std::string& text, mode_t mode)
+{
+    char path[] = "/tmp/hardrun-policy-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text.data(), text.size()), ssize_t(text.size()));
+    close(fd);
+    chmod(path, mode);
+    return path;
+}
+
+}  // namespace
+
+Test(policy, builtin_is_the_shipped_default)
+{
+    Policy p = parse(builtin_policy_text, "built-in");
+    std::vector<std::string> expected = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+                                         "CAP_SETGID", "CAP_SETUID",       "CAP_NET_BIND_SERVICE", "CAP_KILL"};
+    cr_assert(p.capabilities.allow == expected);
+    cr_assert_eq(p.capabilities.mode, Mode::enforce);
+    cr_assert_eq(p.no_new_privileges.mode, Mode::enforce);
+    cr_assert(p.rewrites());
+    cr_assert_eq(p.digest.substr(0, 7), "sha256:");
+    cr_assert_eq(p.digest.size(), 7u + 64u);
+}
+
+Test(policy, digest_ignores_whitespace_but_not_content)
+{
+    Policy a = parse(R"({"capabilities":{"allow":["CAP_KILL"]}})", "a");
+    Policy b = parse("{\n  \"capabilities\": { \"allow\": [ \"CAP_KILL\" ] }\n}\n", "b");
+    Policy c = parse(R"({"capabilities":{"allow":["CAP_CHOWN"]}})", "c");
+    cr_assert_eq(a.digest, b.digest);
+    cr_assert_neq(a.digest, c.digest);
+}
+
+Test(policy, errors_name_the_field)
+{
+    cr_assert(error_of(R"({"capabilities":{"allow":[]},"bogus":1})").find("unknown key /bogus") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"alow":[]}})").find("/capabilities/allow") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":["CAP_NOPE"]}})").find("/capabilities/allow/0") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":["cap_chown"]}})").find("unknown capability") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":["CAP_KILL","CAP_KILL"]}})").find("twice") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":[],"mode":"lenient"}})").find("/capabilities/mode") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":[]},"noNewPrivileges":{"mode":1}})").find("/noNewPrivileges/mode") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":[]},"audit":{"log":"rel/path"}})").find("absolute") != std::string::npos);
+    cr_assert(error_of(R"({})").find("/capabilities is required") != std::string::npos);
+    cr_assert(error_of(R"([1])").find("must be an object") != std::string::npos);
+    cr_assert(error_of("{").find("policy test") != std::string::npos);
+    cr_assert_eq(error_of(R"({"capabilities":{"allow":[]},"runtime":"/usr/sbin/runc"})"), "");
+}
+
+Test(policy, audit_only_policy_does_not_rewrite)
+{
+    Policy p = parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"}})", "t");
+    cr_assert(!p.rewrites());
+}
+
+Test(policy, load_checks_owner_and_mode)
+{
+    std::string text = R"({"capabilities":{"allow":["CAP_KILL"]}})";
+    std::string ok = temp_policy(text, 0644);
+    if (geteuid() == 0) {
+        cr_assert_eq(load(ok).capabilities.allow.size(), 1u);
+        cr_assert_eq(load(ok).source, ok);
+        std::string other = temp_policy(text, 0644);
+        cr_assert_eq(chown(other.c_str(), 1000, 1000), 0);
+        cr_assert_throw(load(other), Error);
+        unlink(other.c_str());
+    }
+    std::string writable = temp_policy(text, 0666);
+    cr_assert_throw(load(writable), Error);
+    std::string group = temp_policy(text, 0664);
+    cr_assert_throw(load(group), Error);
+    cr_assert_throw(load(std::string("/nonexistent/policy.json")), Error);
+    cr_assert_throw(load(std::string("../escape")), Error);
+    cr_assert_throw(load(std::string("bad name")), Error);
+    unlink(ok.c_str());
+    unlink(writable.c_str());
+    unlink(group.c_str());
+}
