@@ -1,9 +1,14 @@
 // The argv shapes real callers send (see tests/fixtures/argv/ for the captured ones), and
 // runc's grammar corner cases hardrun must read exactly as runc does.
 #include "cli/args.hpp"
+#include "json/value.hpp"
 #include "util/error.hpp"
 
+#include "helpers.hpp"
+
 #include <criterion/criterion.h>
+
+#include <sstream>
 
 using hardrun::Error;
 using namespace hardrun::cli;
@@ -188,4 +193,52 @@ Test(cli, help_flag_is_read)
 {
     CommandLine cmd = parse_command(global({"create", "--help"}));
     cr_assert(cmd.last("help").has_value());
+}
+
+// Every argv line captured from Docker, containerd and podman (tests/fixtures/argv/*.txt, one
+// JSON array per line, argv[0] first) must be read without error, and the commands hardrun
+// vets must yield a container id (and a bundle or process file where the caller sent one).
+Test(cli, every_captured_argv_line_parses)
+{
+    std::vector<std::string> files;
+    std::string dir = test::fixtures_dir() + "/argv";
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d)) {
+            std::string name = e->d_name;
+            if (name.size() > 4 && name.substr(name.size() - 4) == ".txt")
+                files.push_back(dir + "/" + name);
+        }
+        closedir(d);
+    }
+    cr_assert(files.size() >= 3, "no captured argv in %s", dir.c_str());
+    size_t lines = 0, vetted = 0;
+    for (const auto& file : files) {
+        std::istringstream in(test::read_file(file));
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty())
+                continue;
+            hardrun::json::Value v = hardrun::json::parse(line);
+            Args args;
+            for (size_t i = 1; i < v.items().size(); ++i) {
+                const std::string& a = v.items()[i].as_string();
+                if (a.rfind("--capture-tag=", 0) != 0)  // the capture script's own marker
+                    args.push_back(a);
+            }
+            ++lines;
+            Invocation inv = global(args);
+            cr_assert(inv.runtime_args == args, "%s: %s", file.c_str(), line.c_str());
+            if (inv.command == "create" || inv.command == "run" || inv.command == "restore" ||
+                inv.command == "exec") {
+                CommandLine cmd = parse_command(inv);
+                cr_assert_eq(cmd.positional.front(), args.back(), "%s: id in %s", file.c_str(), line.c_str());
+                if (inv.command == "exec")
+                    cr_assert(cmd.last("process").has_value(), "%s", line.c_str());
+                else
+                    cr_assert(cmd.last("bundle").has_value(), "%s", line.c_str());
+                ++vetted;
+            }
+        }
+    }
+    cr_assert(lines >= 20 && vetted >= 5, "only %zu lines, %zu vetted", lines, vetted);
 }
