@@ -8,9 +8,7 @@ Environment:
   HARDRUN_DOCKER_CLI, HARDRUN_DOCKERD, HARDRUN_CONTAINERD, HARDRUN_CTR, HARDRUN_PODMAN,
   HARDRUN_RUNC             override the engine binaries (see tests/lib/daemons.py)
 
-Fixtures:
-  require_root      skip (fail under CI) when not root
-  hardrun_bin       absolute path of the hardrun binary; skip (fail under CI) when missing
+Fixtures (require_root and hardrun_bin come from tests/conftest.py):
   dockerd           module scope: PrivateDockerd with runtime "hardrun" -> hardrun_bin and the
                     test image (dockerd.image) imported
   containerd        module scope: PrivateContainerd with the test image (containerd.image)
@@ -21,42 +19,10 @@ Fixtures:
 """
 
 import contextlib
-import os
-import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
-
-import daemons  # noqa: E402
-
-
-def in_ci():
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def skip_or_fail(reason):
-    """Skip locally; under CI a missing prerequisite is a failure, never a silent skip."""
-    if in_ci():
-        pytest.fail("%s (CI=true: not skipping)" % reason, pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def require_root():
-    if os.geteuid() != 0:
-        skip_or_fail("the e2e suite needs root (it starts dockerd, containerd and podman)")
-
-
-@pytest.fixture(scope="session")
-def hardrun_bin():
-    path = os.environ.get("HARDRUN_BIN") or os.path.join(REPO, "build", "hardrun")
-    path = os.path.abspath(path)
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        skip_or_fail("hardrun binary not found or not executable: %s (build it or set HARDRUN_BIN)"
-                     % path)
-    return path
+import daemons
 
 
 @pytest.fixture(scope="session")

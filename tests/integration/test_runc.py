@@ -1,0 +1,337 @@
+"""hardrun in front of real runc: the controls inside a real container, the runc lifecycle,
+pass-through, and failing closed (bundle byte-identical, runtime never started)."""
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from conftest import ALL_CAPS, run, tree_digest
+from testenv import DEFAULT_ALLOW, cap_hex, proc_status
+
+
+def status_of(result):
+    assert result.returncode == 0, result.stderr
+    return proc_status(result.stdout)
+
+
+def assert_hardened(status, allow=DEFAULT_ALLOW, inheritable=(), ambient=()):
+    for field in ("CapBnd", "CapPrm", "CapEff"):
+        assert status[field] == cap_hex(allow), (field, status)
+    assert status["CapInh"] == cap_hex(list(inheritable))
+    assert status["CapAmb"] == cap_hex(list(ambient))
+    assert status["NoNewPrivs"] == "1"
+
+
+def test_run_cuts_every_capability_set_and_sets_no_new_privs(runtime, make_bundle):
+    b = make_bundle("cat", "/proc/self/status")
+    b.set_caps(ALL_CAPS)
+    b.edit(lambda c: c["process"].update(noNewPrivileges=False))
+    status = status_of(runtime.hardrun("run", "--bundle", b.path, runtime.new_id()))
+    # Inheritable and ambient keep the allowlisted caps the config asked for in them.
+    assert_hardened(status, inheritable=DEFAULT_ALLOW, ambient=DEFAULT_ALLOW)
+    config = b.config()
+    assert config["process"]["noNewPrivileges"] is True
+    assert config["annotations"]["run.hardrun.policy"].startswith("sha256:")
+    for s in ("bounding", "effective", "permitted", "inheritable", "ambient"):
+        assert set(config["process"]["capabilities"][s]) <= set(DEFAULT_ALLOW)
+
+
+def test_same_container_under_plain_runc_keeps_what_it_asked_for(runtime, make_bundle):
+    """The comparison that shows the test above can fail: runc alone grants the config's caps."""
+    b = make_bundle("cat", "/proc/self/status")
+    b.set_caps(["CAP_SYS_ADMIN", "CAP_NET_RAW", "CAP_KILL"])
+    b.edit(lambda c: c["process"].update(noNewPrivileges=False))
+    status = status_of(runtime.runc("run", "--bundle", b.path, runtime.new_id()))
+    assert status["CapBnd"] == cap_hex(["CAP_SYS_ADMIN", "CAP_NET_RAW", "CAP_KILL"])
+    assert status["NoNewPrivs"] == "0"
+
+
+def test_create_start_delete_lifecycle(runtime, make_bundle):
+    b = make_bundle("sh", "-c", "cat /proc/self/status > /dev/shm/status; sleep 30")
+    b.edit(lambda c: c["root"].update(readonly=False))
+    b.set_caps(["CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_MKNOD"])
+    cid = runtime.new_id()
+    r = runtime.hardrun("create", "--bundle", b.path, cid)
+    assert r.returncode == 0, r.stderr
+    state = json.loads(runtime.hardrun("state", cid).stdout)
+    assert state["status"] == "created"
+    assert runtime.hardrun("start", cid).returncode == 0
+    status = None
+    for _ in range(50):
+        r = runtime.hardrun("exec", cid, "cat", "/dev/shm/status")
+        if r.returncode == 0 and "CapBnd" in r.stdout:
+            status = proc_status(r.stdout)
+            break
+        subprocess.run(["sleep", "0.1"])
+    assert status, "container never wrote its status"
+    assert status["CapBnd"] == cap_hex(["CAP_CHOWN"])
+    assert status["NoNewPrivs"] == "1"
+    assert runtime.hardrun("kill", cid, "9").returncode == 0
+    r = runtime.hardrun("delete", "--force", cid)
+    assert r.returncode == 0, r.stderr
+    assert "does not exist" in runtime.hardrun("state", cid).stderr
+
+
+def test_exec_process_file_is_cut_to_the_allowlist(runtime, make_bundle, tmp_path):
+    b = make_bundle("sleep", "30")
+    cid = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid).returncode == 0
+    process = b.config()["process"]
+    process["args"] = ["cat", "/proc/self/status"]
+    process["capabilities"] = {s: ["CAP_SYS_ADMIN", "CAP_KILL", "CAP_NET_RAW"] for s in
+                               ("bounding", "effective", "permitted")}
+    process["noNewPrivileges"] = False
+    pfile = tmp_path / "process.json"
+    pfile.write_text(json.dumps(process))
+    r = runtime.hardrun("exec", "--process", str(pfile), cid)
+    status = status_of(r)
+    assert status["CapBnd"] == cap_hex(["CAP_KILL"])
+    assert status["NoNewPrivs"] == "1"
+    rewritten = json.loads(pfile.read_text())
+    assert rewritten["capabilities"]["bounding"] == ["CAP_KILL"]
+
+
+def test_exec_cap_flag_outside_the_allowlist_is_refused(runtime, make_bundle, tmp_path):
+    b = make_bundle("sleep", "30")
+    cid = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid).returncode == 0
+    log = tmp_path / "log.json"
+    r = runtime.hardrun("exec", "--cap", "CAP_SYS_ADMIN", cid, "true",
+                        pre=("--log", str(log), "--log-format", "json"))
+    assert r.returncode == 1
+    line = json.loads(log.read_text().splitlines()[-1])
+    assert line["level"] == "error"
+    assert "CAP_SYS_ADMIN" in line["msg"] and line["msg"].startswith("hardrun: ")
+    # runc reads `exec ID sh -c ...` as the command's own -c: that is not --cap.
+    r = runtime.hardrun("exec", cid, "sh", "-c", "grep CapBnd /proc/self/status")
+    assert r.returncode == 0, r.stderr
+    assert cap_hex(DEFAULT_ALLOW) in r.stdout or cap_hex(["CAP_KILL", "CAP_NET_BIND_SERVICE"]) in r.stdout
+    # An allowlisted --cap is passed through to runc.
+    r = runtime.hardrun("exec", "--cap", "CAP_CHOWN", cid, "true")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("content,why", [
+    (b"{\"process\": ", "invalid JSON"),
+    (b"[1, 2]", "JSON object"),
+    (b"{\"process\": {\"args\": [\"sh\"], \"args\": []}}", "duplicate key"),
+    (b"{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_BOGUS\"]}}}", "unknown capability"),
+    (b"{\"Process\": {\"args\": [\"sh\"]}, \"process\": {\"args\": [\"sh\"]}}", "only by case"),
+    (b"{\"process\": {\"noNewPrivileges\": \"yes\"}}", "must be a boolean"),
+    (b"\xff\xfe{}", "invalid JSON"),
+])
+def test_malformed_config_fails_closed(runtime, make_bundle, tmp_path, content, why):
+    b = make_bundle()
+    with open(b.config_path, "wb") as f:
+        f.write(content)
+    before = tree_digest(b.path)
+    marker = tmp_path / "runtime-ran"
+    fake = tmp_path / "recording-runtime"
+    fake.write_text("#!/bin/sh\ntouch %s\n" % marker)
+    fake.chmod(0o755)
+    log = tmp_path / "log.json"
+    r = runtime.hardrun("create", "--bundle", b.path, runtime.new_id(),
+                        pre=("--hardrun-runtime", str(fake), "--log", str(log), "--log-format", "json"))
+    assert r.returncode == 1
+    assert why in r.stderr, r.stderr
+    assert tree_digest(b.path) == before
+    assert not marker.exists(), "the runtime ran after a refusal"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["level"] == "error" and why in entry["msg"] and "time" in entry
+
+
+def test_config_symlink_is_refused(runtime, make_bundle, tmp_path):
+    b = make_bundle()
+    real = tmp_path / "elsewhere.json"
+    os.rename(b.config_path, real)
+    os.symlink(real, b.config_path)
+    before = real.read_bytes()
+    r = runtime.hardrun("create", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "symbolic link" in r.stderr
+    assert real.read_bytes() == before and os.path.islink(b.config_path)
+
+
+def test_read_only_bundle_fails_closed(runtime, make_bundle):
+    b = make_bundle("true")
+    before = b.bytes()
+    subprocess.run(["mount", "--bind", b.path, b.path], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", b.path], check=True)
+        r = runtime.hardrun("create", "--bundle", b.path, runtime.new_id())
+        assert r.returncode == 1
+        assert "Read-only file system" in r.stderr
+    finally:
+        subprocess.run(["umount", b.path], check=True)
+    assert b.bytes() == before
+    assert [n for n in os.listdir(b.path) if n.startswith(".config.json")] == []
+
+
+def test_text_log_format(runtime, make_bundle, tmp_path):
+    b = make_bundle()
+    with open(b.config_path, "w") as f:
+        f.write("not json")
+    log = tmp_path / "log.txt"
+    r = runtime.hardrun("create", "--bundle", b.path, runtime.new_id(), pre=("--log", str(log)))
+    assert r.returncode == 1
+    text = log.read_text()
+    assert text.startswith("time=\"") and " level=error msg=\"hardrun: " in text
+
+
+def test_second_create_of_a_hardened_bundle_rewrites_nothing(runtime, make_bundle):
+    b = make_bundle("true")
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    st1 = os.stat(b.config_path)
+    content = b.bytes()
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    st2 = os.stat(b.config_path)
+    assert (st1.st_ino, st1.st_mtime_ns) == (st2.st_ino, st2.st_mtime_ns)
+    assert b.bytes() == content
+
+
+def test_rewrite_keeps_mode_owner_and_unknown_fields(runtime, make_bundle):
+    b = make_bundle("true")
+    raw = b.bytes().decode().rstrip().rstrip("}")
+    with open(b.config_path, "w") as f:
+        f.write(raw + ',"x-vendor":{"mask":18446744073709551615,"list":[1.5e300,-0.0]}}')
+    os.chmod(b.config_path, 0o600)
+    os.chown(b.config_path, 1234, 4321)
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    st = os.stat(b.config_path)
+    assert stat.S_IMODE(st.st_mode) == 0o600 and (st.st_uid, st.st_gid) == (1234, 4321)
+    raw = b.bytes().decode()
+    assert "18446744073709551615" in raw and "1.5e300" in raw and "-0.0" in raw
+
+
+def test_bundle_defaults_to_the_working_directory(runtime, make_bundle):
+    b = make_bundle("cat", "/proc/self/status")
+    b.set_caps(["CAP_SYS_ADMIN", "CAP_KILL"])
+    r = run([runtime.hardrun_bin, "--root", runtime.root, "run", runtime.new_id()], cwd=b.path)
+    assert status_of(r)["CapBnd"] == cap_hex(["CAP_KILL"])
+
+
+def test_passthrough_output_is_runcs_byte_for_byte(runtime):
+    for args in (["state", "no-such-container"], ["list", "--format", "json"], ["features"], ["ps", "nope"]):
+        a = runtime.hardrun(*args)
+        b = runtime.runc(*args)
+        # runc's own error lines carry a timestamp: compare with it removed.
+        strip = lambda s: "\n".join(l.split(" level=", 1)[-1] for l in s.splitlines())
+        assert (a.returncode, a.stdout, strip(a.stderr)) == (b.returncode, b.stdout, strip(b.stderr)), args
+
+
+def test_passthrough_is_execv_not_a_child(runtime, tmp_path):
+    """No hardrun process stays around: the runtime replaces it (same pid)."""
+    fake = tmp_path / "pid-runtime"
+    fake.write_text("#!/bin/sh\necho $$\n")
+    fake.chmod(0o755)
+    p = subprocess.Popen([runtime.hardrun_bin, "--hardrun-runtime", str(fake), "state", "x"],
+                         stdout=subprocess.PIPE, text=True)
+    out, _ = p.communicate()
+    assert int(out.strip()) == p.pid
+
+
+def test_own_options_never_reach_the_runtime(runtime, tmp_path, policy_file):
+    fake = tmp_path / "argv-runtime"
+    fake.write_text("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n")
+    fake.chmod(0o755)
+    policy = policy_file({"capabilities": {"allow": ["CAP_KILL"]}})
+    r = subprocess.run([runtime.hardrun_bin, "--hardrun-runtime=" + str(fake), "--hardrun-policy", policy,
+                        "--root", "/r", "--debug", "kill", "--all", "c", "9"], capture_output=True, text=True)
+    assert r.stdout.splitlines() == ["--root", "/r", "--debug", "kill", "--all", "c", "9"]
+
+
+def test_runtime_resolution_and_recursion_guard(hardrun_bin, tmp_path, require_root):
+    # hardrun installed under the name runc, first on PATH: it must skip itself.
+    d = tmp_path / "bin"
+    d.mkdir()
+    os.symlink(hardrun_bin, d / "runc")
+    env = dict(os.environ, PATH="%s:%s" % (d, os.environ["PATH"]))
+    r = subprocess.run([str(d / "runc"), "--version"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("hardrun version ")
+    assert lines[2].startswith("runtime: /") and "runc version" in r.stdout
+    assert str(d) not in lines[2]
+    # Named explicitly, hardrun itself is an error, as is a missing runtime.
+    r = subprocess.run([hardrun_bin, "--hardrun-runtime", hardrun_bin, "state", "x"], capture_output=True, text=True)
+    assert r.returncode == 1 and "is hardrun itself" in r.stderr
+    r = subprocess.run([hardrun_bin, "--hardrun-runtime", "/nonexistent/runc", "state", "x"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "missing or not executable" in r.stderr
+    r = subprocess.run([hardrun_bin, "state", "x"], capture_output=True, text=True, env=dict(os.environ, PATH=str(d)))
+    assert r.returncode == 1 and "not found on PATH" in r.stderr
+
+
+def test_missing_runtime_leaves_the_bundle_alone(runtime, make_bundle):
+    b = make_bundle("true")
+    before = tree_digest(b.path)
+    r = runtime.hardrun("create", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-runtime", "/nonexistent"))
+    assert r.returncode == 1
+    assert tree_digest(b.path) == before
+
+
+def test_policy_refuse_mode_fails_the_create(runtime, make_bundle, policy_file, tmp_path):
+    audit = tmp_path / "audit.log"
+    policy = policy_file({"capabilities": {"mode": "refuse", "allow": ["CAP_KILL"]},
+                          "audit": {"log": str(audit)}})
+    b = make_bundle("true")
+    before = b.bytes()
+    log = tmp_path / "log.json"
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(),
+                        pre=("--hardrun-policy", policy, "--log", str(log), "--log-format", "json"))
+    assert r.returncode == 1
+    msg = json.loads(log.read_text().splitlines()[-1])["msg"]
+    assert "policy violation" in msg and "CAP_NET_BIND_SERVICE" in msg and policy in msg
+    assert b.bytes() == before
+    event = json.loads(audit.read_text().splitlines()[-1])
+    assert event["outcome"] == "refused" and event["refused"][0]["control"] == "capabilities"
+
+
+def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tmp_path):
+    audit = tmp_path / "audit.log"
+    policy = policy_file({"capabilities": {"mode": "audit", "allow": ["CAP_KILL"]},
+                          "noNewPrivileges": {"mode": "audit"}, "audit": {"log": str(audit)}})
+    b = make_bundle("cat", "/proc/self/status")
+    b.edit(lambda c: c["process"].update(noNewPrivileges=False))
+    before = b.bytes()
+    status = status_of(runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy)))
+    assert b.bytes() == before
+    assert status["CapBnd"] == cap_hex(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+    event = json.loads(audit.read_text().splitlines()[-1])
+    assert event["outcome"] == "unchanged"
+    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges"}
+
+
+def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):
+    audit = tmp_path / "audit.log"
+    policy = policy_file({"capabilities": {"allow": ["CAP_KILL"]}, "audit": {"log": str(audit)}})
+    b = make_bundle("true")
+    cid = runtime.new_id()
+    assert runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", policy)).returncode == 0
+    event = json.loads(audit.read_text().splitlines()[-1])
+    assert event["id"] == cid and event["command"] == "run" and event["outcome"] == "rewritten"
+    assert event["file"] == os.path.join(b.path, "config.json")
+    assert event["digest"] == b.config()["annotations"]["run.hardrun.policy"]
+    details = " ".join(f["detail"] for f in event["changed"])
+    assert "CAP_AUDIT_WRITE" in details and "CAP_NET_BIND_SERVICE" in details
+    assert stat.S_IMODE(os.stat(audit).st_mode) == 0o640
+
+
+def test_unsafe_policy_file_is_refused(runtime, make_bundle, policy_file):
+    policy = policy_file({"capabilities": {"allow": ["CAP_KILL"]}})
+    os.chmod(policy, 0o666)
+    b = make_bundle("true")
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+    assert r.returncode == 1 and "writable by no one else" in r.stderr
+    assert b.bytes() == before
+
+
+def test_invalid_policy_names_the_field(runtime, make_bundle, policy_file):
+    policy = policy_file({"capabilities": {"allow": ["CAP_KILL"], "mdoe": "enforce"}})
+    b = make_bundle("true")
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+    assert r.returncode == 1 and "unknown key /capabilities/mdoe" in r.stderr

@@ -1,0 +1,54 @@
+"""What every pytest suite of hardrun shares: where things are, and skip-or-fail.
+
+In CI (CI=true) a missing prerequisite (root, the binary, an engine) is a failure, never a
+skip: a skipped real test is a missing test. On a developer machine it is a skip.
+"""
+import os
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def skip_or_fail(reason):
+    if in_ci():
+        pytest.fail("%s (CI=true: not skipping)" % reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def hardrun_path():
+    return os.path.abspath(os.environ.get("HARDRUN_BIN") or os.path.join(REPO, "build", "hardrun"))
+
+
+def proc_status(text):
+    """/proc/<pid>/status text -> {field: value}."""
+    out = {}
+    for line in text.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+# Bit numbers of the capabilities the tests look at (linux/capability.h).
+CAP_BITS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_FSETID": 4, "CAP_KILL": 5,
+            "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10, "CAP_NET_RAW": 13,
+            "CAP_SYS_CHROOT": 18, "CAP_SYS_ADMIN": 21, "CAP_MKNOD": 27, "CAP_AUDIT_WRITE": 29,
+            "CAP_SETFCAP": 31, "CAP_SETPCAP": 8}
+
+# The shipped default policy's allowlist (profiles/policy.json).
+DEFAULT_ALLOW = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
+                 "CAP_NET_BIND_SERVICE", "CAP_KILL"]
+
+
+def cap_mask(names):
+    return sum(1 << CAP_BITS[n] for n in names)
+
+
+def cap_hex(names):
+    """The 16-digit hex form /proc/<pid>/status uses."""
+    return "%016x" % cap_mask(names)
