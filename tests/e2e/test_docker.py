@@ -1,0 +1,165 @@
+"""Docker 20.10 (a private dockerd) with `--runtime=hardrun`: the controls inside real
+containers, and everything else Docker does still working as with runc."""
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+
+import pytest
+
+import daemons
+from testenv import DEFAULT_ALLOW, cap_hex, proc_status
+
+IMAGE = daemons.DEFAULT_IMAGE
+
+
+@pytest.fixture(scope="module")
+def refuse_policy(tmp_path_factory):
+    """A policy that refuses (instead of rewriting) capabilities outside a one-item allowlist."""
+    path = tmp_path_factory.mktemp("policy") / "refuse.json"
+    path.write_text(json.dumps({"capabilities": {"mode": "refuse", "allow": ["CAP_KILL"]}}))
+    os.chmod(path, 0o644)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def docker(require_root, hardrun_bin, refuse_policy):
+    runtimes = {
+        "hardrun": {"path": hardrun_bin},
+        # Docker writes a #!/bin/sh wrapper with runtimeArgs before its own arguments.
+        "hardrun-refuse": {"path": hardrun_bin, "runtimeArgs": ["--hardrun-policy=" + refuse_policy]},
+    }
+    with daemons.PrivateDockerd(runtimes) as d:
+        d.import_image()
+        yield d
+
+
+def status_in(d, *run_args):
+    r = d.docker("run", "--rm", "--network", "none", *run_args, IMAGE, "cat", "/proc/self/status")
+    return proc_status(r.stdout)
+
+
+def assert_allowlist_only(status):
+    for field in ("CapBnd", "CapPrm", "CapEff"):
+        assert status[field] == cap_hex(DEFAULT_ALLOW), (field, status)
+    assert status["CapAmb"] == cap_hex([])
+    assert status["NoNewPrivs"] == "1"
+
+
+def test_default_run_is_hardened(docker):
+    assert_allowlist_only(status_in(docker, "--runtime=hardrun"))
+
+
+def test_plain_runc_keeps_dockers_defaults(docker):
+    """The baseline the hardened run is compared with: Docker's 14 default capabilities."""
+    status = status_in(docker, "--runtime=runc")
+    assert int(status["CapBnd"], 16) & (1 << 13)  # CAP_NET_RAW
+    assert status["NoNewPrivs"] == "0"
+
+
+def test_cap_add_sys_admin_does_not_get_it(docker):
+    status = status_in(docker, "--runtime=hardrun", "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN")
+    assert_allowlist_only(status)
+
+
+def test_privileged_does_not_get_its_capabilities(docker):
+    # Under plain runc this container does not even start on this VM (CAP_SYS_RESOURCE is
+    # missing from root's bounding set); through hardrun it runs with the allowlist only.
+    assert_allowlist_only(status_in(docker, "--runtime=hardrun", "--privileged"))
+
+
+def test_tty(docker):
+    r = docker.docker("run", "--rm", "-t", "--network", "none", "--runtime=hardrun", IMAGE, "tty")
+    assert r.stdout.strip().startswith("/dev/pts/")
+
+
+def test_interactive_console(docker):
+    """`docker run -it`: a real pseudo-terminal on the client side, commands typed into sh."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([daemons.DOCKER_CLI, "run", "--rm", "-it", "--network", "none", "--runtime=hardrun",
+                          IMAGE, "sh"], stdin=slave, stdout=slave, stderr=slave, env=docker.cli_env(),
+                         close_fds=True)
+    os.close(slave)
+    out = b""
+    try:
+        os.write(master, b"echo marker-$((6*7)); grep NoNewPrivs /proc/self/status; exit\r")
+        deadline = time.time() + 60
+        while time.time() < deadline and p.poll() is None:
+            if select.select([master], [], [], 0.5)[0]:
+                try:
+                    out += os.read(master, 4096)
+                except OSError:
+                    break
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert "marker-42" in text, text
+    assert "NoNewPrivs:\t1" in text or "NoNewPrivs: 1" in text.replace("\t", " "), text
+    assert p.returncode == 0
+
+
+@pytest.fixture
+def running(docker):
+    name = "hardrun-e2e-%d" % time.monotonic_ns()
+    docker.docker("run", "-d", "--name", name, "--network", "none", "--runtime=hardrun", IMAGE,
+                  "sh", "-c", "echo started; trap 'exit 0' TERM; while true; do sleep 1; done")
+    yield name
+    docker.docker("rm", "-f", name, check=False)
+
+
+def test_exec_is_hardened(docker, running):
+    assert_allowlist_only(proc_status(docker.docker("exec", running, "cat", "/proc/self/status").stdout))
+
+
+def test_exec_privileged_is_cut_to_the_allowlist(docker, running):
+    r = docker.docker("exec", "--privileged", running, "cat", "/proc/self/status")
+    assert_allowlist_only(proc_status(r.stdout))
+
+
+def test_logs_stop_restart_pause_kill_rm(docker, running):
+    d = docker.docker
+    for _ in range(50):
+        if "started" in d("logs", running).stdout:
+            break
+        time.sleep(0.2)
+    assert "started" in d("logs", running).stdout
+    d("pause", running)
+    assert d("inspect", "-f", "{{.State.Status}}", running).stdout.strip() == "paused"
+    d("unpause", running)
+    assert d("inspect", "-f", "{{.State.Status}}", running).stdout.strip() == "running"
+    d("stop", "-t", "10", running)
+    assert d("inspect", "-f", "{{.State.Status}}", running).stdout.strip() == "exited"
+    d("restart", "-t", "1", running)
+    assert d("inspect", "-f", "{{.State.Status}}", running).stdout.strip() == "running"
+    assert_allowlist_only(proc_status(d("exec", running, "cat", "/proc/1/status").stdout))
+    d("kill", running)
+    assert d("inspect", "-f", "{{.State.Status}}", running).stdout.strip() == "exited"
+    d("rm", running)
+    assert d("ps", "-aq", "--filter", "name=" + running).stdout.strip() == ""
+
+
+def test_refusal_message_reaches_docker_run(docker, refuse_policy):
+    r = docker.docker("run", "--rm", "--network", "none", "--runtime=hardrun-refuse", IMAGE, "true", check=False)
+    assert r.returncode != 0
+    assert "hardrun: policy violation" in r.stderr, r.stderr
+    assert refuse_policy in r.stderr and "CAP_CHOWN" in r.stderr
+    # Nothing is left running or half-created.
+    assert docker.docker("ps", "-q").stdout.strip() == ""
+
+
+def test_runtime_args_reach_hardrun_and_not_runc(docker):
+    """Docker runs `#!/bin/sh` + `hardrun --hardrun-policy=... <runc args> $@`: with a
+    compliant container the refuse policy lets it run, so runc never saw the option."""
+    r = docker.docker("run", "--rm", "--network", "none", "--runtime=hardrun-refuse", "--cap-drop", "ALL",
+                      "--cap-add", "KILL", IMAGE, "grep", "CapBnd", "/proc/self/status")
+    assert cap_hex(["CAP_KILL"]) in r.stdout
+
+
+def test_docker_info_lists_the_runtime(docker):
+    info = json.loads(docker.docker("info", "--format", "{{json .Runtimes}}").stdout)
+    assert "hardrun" in info
