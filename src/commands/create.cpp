@@ -18,14 +18,6 @@ namespace {
 
 constexpr size_t max_config_bytes = 16u << 20;
 
-std::string describe(const std::vector<harden::Finding>& refused)
-{
-    std::string out;
-    for (const auto& f : refused)
-        out += (out.empty() ? "" : "; ") + f.control + ": " + f.path + " " + f.detail;
-    return out;
-}
-
 }  // namespace
 
 void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
@@ -54,7 +46,7 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     if (!report.refused.empty()) {
         event.outcome = "refused";
         log::audit(policy, event);
-        throw Error("policy violation (" + policy.source + "): " + describe(report.refused));
+        throw Error("policy violation (" + policy.source + "): " + harden::describe(report.refused));
     }
     if (report.modified())
         replace_dir_file(file, json::serialize(config));

@@ -64,10 +64,7 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
     if (!report.refused.empty()) {
         event.outcome = "refused";
         log::audit(policy, event);
-        std::string what;
-        for (const auto& f : report.refused)
-            what += (what.empty() ? "" : "; ") + f.control + ": " + f.path + " " + f.detail;
-        throw Error("policy violation (" + policy.source + "): " + what);
+        throw Error("policy violation (" + policy.source + "): " + harden::describe(report.refused));
     }
     if (report.modified())
         replace_dir_file(file, json::serialize(process));

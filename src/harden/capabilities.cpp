@@ -33,8 +33,7 @@ void capabilities(json::Value& process, const std::string& where, const policy::
         std::vector<json::Value> allow;
         for (const auto& name : policy.capabilities.allow)
             allow.push_back(json::Value::string(name));
-        if (decision.change(caps_path, "no capabilities set (all of runc's would be kept); set bounding, "
-                                       "effective and permitted to the allowlist")) {
+        if (decision.change(caps_path, "absent (runc would keep all of its own capabilities)")) {
             json::Value& created = process.set("capabilities", json::Value::object());
             for (const char* set : {"bounding", "effective", "permitted"})
                 created.set(set, json::Value::array(allow));
@@ -61,7 +60,7 @@ void capabilities(json::Value& process, const std::string& where, const policy::
             else
                 removed += (removed.empty() ? "" : ",") + item.as_string();
         }
-        if (!removed.empty() && decision.change(set_path, "removed " + removed))
+        if (!removed.empty() && decision.change(set_path, "outside the allowlist: " + removed))
             names->items() = std::move(kept);
     }
 }

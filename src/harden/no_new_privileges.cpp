@@ -10,7 +10,7 @@ void no_new_privileges(json::Value& process, const std::string& where, const pol
     json::Value* nnp = spec::field(process, "noNewPrivileges", json::Kind::boolean, where);
     if (nnp && nnp->as_bool())
         return;
-    if (decision.change(spec::child_path(where, "noNewPrivileges"), nnp ? "false -> true" : "unset -> true"))
+    if (decision.change(spec::child_path(where, "noNewPrivileges"), nnp ? "is false, must be true" : "is unset, must be true"))
         process.set("noNewPrivileges", json::Value::boolean(true));
 }
 

@@ -26,6 +26,10 @@ struct Report {
     bool modified() const { return !changed.empty() || annotated; }
 };
 
+// The refusals as one line for the caller's user: findings with the same control and detail
+// are merged ("capabilities: outside the allowlist: CAP_X (at /a, /b)").
+std::string describe(const std::vector<Finding>& findings);
+
 // One control's view of the report.
 class Decision {
 public:

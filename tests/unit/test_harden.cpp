@@ -177,3 +177,13 @@ Test(harden, exec_process_json)
     cr_assert(process.find("noNewPrivileges")->as_bool());
     cr_assert_eq(report.changed[0].path, "/capabilities/bounding");
 }
+
+Test(harden, refusal_description_merges_paths)
+{
+    json::Value config = json::parse(
+        R"({"process":{"capabilities":{"bounding":["CAP_SYS_ADMIN"],"effective":["CAP_SYS_ADMIN"]},"noNewPrivileges":true}})");
+    harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "refuse"));
+    std::string text = harden::describe(report.refused);
+    cr_assert_eq(text, "capabilities: outside the allowlist: CAP_SYS_ADMIN (at /process/capabilities/bounding, "
+                       "/process/capabilities/effective)");
+}
