@@ -1,0 +1,89 @@
+#!/bin/bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. dependencies (scripts/install-deps.sh)
+#   2. build with warnings as errors; unit tests (criterion)
+#   3. a second build with address and undefined-behaviour sanitizers; unit tests again
+#   4. integration tests: real containers through hardrun and runc (both builds)
+#   5. end-to-end tests: private dockerd, containerd and podman driving hardrun
+# Needs root for 4 and 5. With CI=true nothing may be skipped. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+scripts/install-deps.sh || exit 1
+
+logs=$(mktemp -d /tmp/hardrun-test-XXXXXX)
+trap 'rm -rf "$logs"' EXIT
+failed_steps=()
+
+step() { echo; echo "==== $*"; }
+
+build() {  # build DIR [meson options...]
+    local dir=$1
+    shift
+    if [[ ! -d $dir ]]; then
+        meson setup "$dir" --werror "$@" >"$logs/setup-$(basename "$dir").log" 2>&1 ||
+            { cat "$logs/setup-$(basename "$dir").log"; return 1; }
+    fi
+    meson compile -C "$dir"
+}
+
+unit() {  # unit DIR
+    meson test -C "$1" --suite unit --print-errorlogs
+    cp "$1/meson-logs/testlog.json" "$logs/unit-$(basename "$1").json" 2>/dev/null || true
+}
+
+pytest_suite() {  # pytest_suite NAME BINARY PATHS...
+    local name=$1 bin=$2
+    shift 2
+    HARDRUN_BIN="$bin" /usr/bin/python3 -m pytest -p no:cacheprovider -v --junitxml="$logs/pytest-$name.xml" "$@"
+}
+
+step "build (warnings as errors)"
+build build-ci --buildtype=debugoptimized || failed_steps+=(build)
+step "unit tests"
+unit build-ci || failed_steps+=(unit)
+
+step "build with address,undefined sanitizers"
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug || failed_steps+=(build-asan)
+step "unit tests under sanitizers"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 unit build-asan || failed_steps+=(unit-asan)
+
+step "integration tests (real runc)"
+pytest_suite integration "$repo/build-ci/hardrun" tests/integration || failed_steps+=(integration)
+step "integration tests, sanitizer build"
+UBSAN_OPTIONS=halt_on_error=1 pytest_suite integration-asan "$repo/build-asan/hardrun" tests/integration ||
+    failed_steps+=(integration-asan)
+
+step "end-to-end tests (private dockerd, containerd, podman)"
+pytest_suite e2e "$repo/build-ci/hardrun" tests/e2e || failed_steps+=(e2e)
+
+# One closing line over every test that ran: criterion tests counted one by one.
+/usr/bin/python3 - "$logs" "${#failed_steps[@]}" <<'PY'
+import glob, json, os, re, sys
+import xml.etree.ElementTree as ET
+logs, failed_steps = sys.argv[1], int(sys.argv[2])
+passed = failed = skipped = 0
+for path in glob.glob(os.path.join(logs, "unit-*.json")):
+    for line in open(path):
+        t = json.loads(line)
+        m = re.search(r"Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", t.get("stdout", "") + t.get("stderr", ""))
+        if m:
+            passed += int(m.group(2)); failed += int(m.group(3)) + int(m.group(4))
+        elif t.get("result") != "OK":
+            failed += 1
+for path in glob.glob(os.path.join(logs, "pytest-*.xml")):
+    root = ET.parse(path).getroot()
+    for s in (root.iter("testsuite")):
+        n, f, e, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+        passed += n - f - e - sk; failed += f + e; skipped += sk
+if os.environ.get("CI") == "true" and skipped:
+    print("CI=true: %d test(s) skipped; a skipped real test is a missing test" % skipped)
+    failed += skipped
+print()
+print("%d passed, %d failed, %d skipped" % (passed, failed + failed_steps, skipped))
+sys.exit(1 if failed or failed_steps else 0)
+PY
+status=$?
+((${#failed_steps[@]})) && echo "failed steps: ${failed_steps[*]}"
+exit $status
