@@ -142,6 +142,61 @@ struct YajlHandleDeleter {
     void operator()(yajl_handle h) const { yajl_free(h); }
 };
 
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// The \uXXXX escape starting at text[i] (text[i] == '\\'), or -1.
+long escaped_unit(std::string_view text, size_t i)
+{
+    if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u')
+        return -1;
+    long v = 0;
+    for (size_t k = i + 2; k < i + 6; ++k) {
+        int h = hex_value(text[k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+// yajl decodes an unpaired UTF-16 surrogate escape as '?' or as invalid UTF-8, while Go (runc)
+// decodes it as U+FFFD: the two would read different strings. Such documents are refused.
+void refuse_unpaired_surrogates(std::string_view text)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (!in_string) {
+            in_string = c == '"';
+            continue;
+        }
+        if (c == '"') {
+            in_string = false;
+        } else if (c == '\\') {
+            long unit = escaped_unit(text, i);
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+                long low = escaped_unit(text, i + 6);
+                if (low < 0xDC00 || low > 0xDFFF)
+                    throw Error("invalid JSON near byte " + std::to_string(i) + ": unpaired UTF-16 surrogate escape");
+                i += 11;
+            } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+                throw Error("invalid JSON near byte " + std::to_string(i) + ": unpaired UTF-16 surrogate escape");
+            } else {
+                ++i;  // skip the escaped character (a \uXXXX's digits are plain hex after that)
+            }
+        }
+    }
+}
+
 }  // namespace
 
 Value parse(std::string_view text, const ParseLimits& limits)
@@ -149,6 +204,7 @@ Value parse(std::string_view text, const ParseLimits& limits)
     if (text.size() > limits.max_bytes)
         throw Error("JSON document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                     std::to_string(limits.max_bytes) + " bytes");
+    refuse_unpaired_surrogates(text);
     Builder b(limits);
     std::unique_ptr<std::remove_pointer_t<yajl_handle>, YajlHandleDeleter> handle(
         yajl_alloc(&callbacks, nullptr, &b));

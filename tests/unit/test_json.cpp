@@ -58,9 +58,18 @@ Test(json, refuses_malformed_documents)
         "", "{", R"({"a":})", R"({"a":1,})", "[1,2", R"({"a":1} x)", R"({"a":1}{"b":2})",
         "/* c */ {}", "{'a':1}", R"({"a":01})", R"({"a":NaN})", "\"\xff\xfe\"", R"({"a":"\x"})",
         "{\"a\":\"\xc3\x28\"}",
+        R"({"a":"\ud800"})", R"({"a":"\ud800x"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})",
+        R"({"\udfff":1})",
     };
     for (const char* text : bad)
         cr_assert_throw(parse(text), Error, "accepted: %s", text);
+}
+
+Test(json, paired_surrogates_and_escaped_backslashes_are_fine)
+{
+    cr_assert_eq(parse(R"({"a":"\ud83d\ude00"})").find("a")->as_string(), "\xf0\x9f\x98\x80");
+    cr_assert_eq(parse(R"({"a":"\\ud800"})").find("a")->as_string(), "\\ud800");
+    cr_assert_eq(parse(R"({"a":"x\"\\","b":"\ud800\udc00"})").find("b")->as_string(), "\xf0\x90\x80\x80");
 }
 
 Test(json, limits_depth_and_size)
