@@ -21,10 +21,9 @@ int dispatch(const cli::Invocation& inv)
     }
 
     // Everything else (state, kill, delete, start, features, ...): straight to the runtime.
-    // The policy is read only for its "runtime" setting, so every command of one container
-    // reaches the same runtime; without a policy file that costs nothing.
-    policy::Policy policy = policy::load(inv.policy);
-    runtime::exec(runtime::locate(inv.runtime, policy.runtime), inv.runtime_args);
+    // A policy file is read only for its "runtime" setting, so every command of one container
+    // reaches the same runtime.
+    runtime::exec(runtime::locate(inv.runtime, policy::runtime_setting(inv.policy)), inv.runtime_args);
 }
 
 }  // namespace hardrun::commands

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -148,7 +149,9 @@ Policy parse(std::string_view text, const std::string& source)
     return p;
 }
 
-Policy load(const std::optional<std::string>& requested)
+namespace {
+
+std::string policy_path(const std::optional<std::string>& requested)
 {
     std::string path;
     if (requested) {
@@ -166,7 +169,21 @@ Policy load(const std::optional<std::string>& requested)
     } else {
         path = HARDRUN_POLICY_PATH;
     }
+    return path;
+}
 
+}  // namespace
+
+std::optional<std::string> runtime_setting(const std::optional<std::string>& requested)
+{
+    if (!requested && access(HARDRUN_POLICY_PATH, F_OK) != 0 && errno == ENOENT)
+        return std::nullopt;  // the built-in policy names no runtime
+    return load(requested).runtime;
+}
+
+Policy load(const std::optional<std::string>& requested)
+{
+    std::string path = policy_path(requested);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         if (errno == ENOENT && !requested)
