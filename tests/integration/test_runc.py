@@ -113,7 +113,7 @@ def test_exec_cap_flag_outside_the_allowlist_is_refused(runtime, make_bundle, tm
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("content,why", [
+MALFORMED = [
     (b"{\"process\": ", "invalid JSON"),
     (b"[1, 2]", "JSON object"),
     (b"{\"process\": {\"args\": [\"sh\"], \"args\": []}}", "duplicate key"),
@@ -121,7 +121,12 @@ def test_exec_cap_flag_outside_the_allowlist_is_refused(runtime, make_bundle, tm
     (b"{\"Process\": {\"args\": [\"sh\"]}, \"process\": {\"args\": [\"sh\"]}}", "only by case"),
     (b"{\"process\": {\"noNewPrivileges\": \"yes\"}}", "must be a boolean"),
     (b"\xff\xfe{}", "invalid JSON"),
-])
+    (b"{\"process\": {\"args\": [\"sh\"]}, \"pad\": \"" + b"x" * (16 << 20) + b"\"}", "larger than 16777216 bytes"),
+    (b"{\"process\": {\"args\": [\"\\ud800\"]}}", "unpaired UTF-16 surrogate"),
+]
+
+
+@pytest.mark.parametrize("content,why", MALFORMED, ids=[why for _, why in MALFORMED])
 def test_malformed_config_fails_closed(runtime, make_bundle, tmp_path, content, why):
     b = make_bundle()
     with open(b.config_path, "wb") as f:
