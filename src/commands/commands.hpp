@@ -3,6 +3,11 @@
 #pragma once
 
 #include "cli/args.hpp"
+#include "harden/report.hpp"
+#include "json/value.hpp"
+#include "log/audit.hpp"
+#include "policy/policy.hpp"
+#include "util/file.hpp"
 
 namespace hardrun::commands {
 
@@ -15,6 +20,18 @@ int dispatch(const cli::Invocation& inv);
 
 // exec: vet --cap and the --process file, then hand over (exec.cpp).
 [[noreturn]] void exec(const cli::Invocation& inv, const cli::CommandLine& cmd);
+
+// What a vetted command hands to conclude().
+struct Vetted {
+    log::AuditEvent event;                  // command, container id, file (outcome is set by conclude)
+    const DirFile* file = nullptr;          // written back with `document` when the report says so
+    const json::Value* document = nullptr;
+    bool audit_unchanged = true;            // exec: false, it runs for every health check
+};
+
+// Refuse, or write back, audit and hand over to the runtime (conclude.cpp).
+[[noreturn]] void conclude(const cli::Invocation& inv, const policy::Policy& policy, const std::string& runtime_path,
+                           const harden::Report& report, const Vetted& vetted);
 
 // --version: hardrun's version, then the real runtime's (version.cpp).
 int version(const cli::Invocation& inv);

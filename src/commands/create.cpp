@@ -9,9 +9,6 @@
 #include "policy/policy.hpp"
 #include "runtime/runtime.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
-
-#include <cstdio>
 
 namespace hardrun::commands {
 namespace {
@@ -25,11 +22,12 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     policy::Policy policy = policy::load(inv.policy);
     std::string runtime_path = runtime::locate(inv.runtime, policy.runtime);
 
-    std::string bundle = cmd.last("bundle").value_or("");
-    if (bundle.empty())
-        bundle = ".";  // runc's default: the working directory
+    // runc's default bundle is the working directory.
+    std::string config_path = cmd.last("bundle").value_or(".");
+    if (config_path.empty())
+        config_path = ".";
+    config_path.append("/config.json");
     std::string id = cmd.positional.empty() ? "" : cmd.positional.front();
-    std::string config_path = bundle + "/config.json";
 
     DirFile file;
     json::Value config;
@@ -39,23 +37,11 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
         config = json::parse(file.text);
         report = harden::harden_config(config, policy);
     } catch (const Error& e) {
-        throw Error(config_path + ": " + e.what());
+        throw Error(config_path + ": " + std::string(e.what()));
     }
 
-    log::AuditEvent event{inv.command, id, config_path, "", &report};
-    if (!report.refused.empty()) {
-        event.outcome = "refused";
-        log::audit(policy, event);
-        throw Error("policy violation (" + policy.source + "): " + harden::describe(report.refused));
-    }
-    if (report.modified())
-        replace_dir_file(file, json::serialize(config));
-    event.outcome = report.modified() ? "rewritten" : "unchanged";
-    std::string audit_error = log::audit(policy, event);
-    if (!audit_error.empty())
-        std::fprintf(stderr, "hardrun: warning: %s\n", audit_error.c_str());
-
-    runtime::exec(runtime_path, inv.runtime_args);
+    log::AuditEvent event{inv.command, id, config_path, "", nullptr};
+    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &config, true});
 }
 
 }  // namespace hardrun::commands

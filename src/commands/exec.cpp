@@ -15,7 +15,6 @@
 #include "util/file.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace hardrun::commands {
 namespace {
@@ -50,32 +49,15 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
         try {
             file = read_dir_file(process_path, max_process_bytes);
             process = json::parse(file.text);
-            harden::Report process_report = harden::harden_process(process, policy);
-            for (auto& [into, from] : {std::pair{&report.changed, &process_report.changed},
-                                       std::pair{&report.audited, &process_report.audited},
-                                       std::pair{&report.refused, &process_report.refused}})
-                into->insert(into->end(), from->begin(), from->end());
+            harden::harden_process(process, policy, report);
         } catch (const Error& e) {
             throw Error(process_path + ": " + e.what());
         }
     }
 
-    log::AuditEvent event{"exec", id, process_path, "", &report};
-    if (!report.refused.empty()) {
-        event.outcome = "refused";
-        log::audit(policy, event);
-        throw Error("policy violation (" + policy.source + "): " + harden::describe(report.refused));
-    }
-    if (report.modified())
-        replace_dir_file(file, json::serialize(process));
     // exec runs often (health checks): audit only what hardrun changed or would change.
-    if (report.modified() || !report.audited.empty()) {
-        event.outcome = report.modified() ? "rewritten" : "unchanged";
-        std::string audit_error = log::audit(policy, event);
-        if (!audit_error.empty())
-            std::fprintf(stderr, "hardrun: warning: %s\n", audit_error.c_str());
-    }
-    runtime::exec(runtime_path, inv.runtime_args);
+    log::AuditEvent event{"exec", id, process_path, "", nullptr};
+    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &process, false});
 }
 
 }  // namespace hardrun::commands

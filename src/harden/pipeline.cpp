@@ -36,12 +36,17 @@ Report harden_config(json::Value& config, const policy::Policy& policy)
     return report;
 }
 
-Report harden_process(json::Value& process, const policy::Policy& policy)
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report)
 {
     if (!process.is_object())
         throw Error("the process file must hold a JSON object");
-    Report report;
     process_controls(process, "", policy, report);
+}
+
+Report harden_process(json::Value& process, const policy::Policy& policy)
+{
+    Report report;
+    harden_process(process, policy, report);
     return report;
 }
 

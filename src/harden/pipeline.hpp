@@ -14,5 +14,7 @@ inline constexpr const char* policy_annotation = "run.hardrun.policy";
 
 Report harden_config(json::Value& config, const policy::Policy& policy);
 Report harden_process(json::Value& process, const policy::Policy& policy);
+// The same, adding to an existing report (exec also vets its --cap flags).
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report);
 
 }  // namespace hardrun::harden
