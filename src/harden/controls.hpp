@@ -16,4 +16,13 @@ void capabilities(json::Value& process, const std::string& where, const policy::
 // process.noNewPrivileges = true (no_new_privileges.cpp).
 void no_new_privileges(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
 
+// Config-level controls take the whole config.json.
+
+// pids and memory limits: default where unset, ceiling where higher; swap held to memory
+// (resources.cpp).
+void resources(json::Value& config, const policy::Policy& policy, Report& report);
+
+// Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
+void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
+
 }  // namespace hardrun::harden

@@ -24,6 +24,8 @@ Report harden_config(json::Value& config, const policy::Policy& policy)
     if (!process)
         throw Error("config.json has no \"process\"; nothing to run");
     process_controls(*process, "/process", policy, report);
+    resources(config, policy, report);
+    rootfs(config, policy, report);
 
     if (policy.rewrites()) {
         json::Value& annotations = spec::object_field(config, "annotations", "/");

@@ -2,6 +2,8 @@
 
 #include "config.h"
 #include "spec/capability_names.hpp"
+#include "spec/fields.hpp"
+#include "spec/paths.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <set>
 
@@ -35,7 +38,7 @@ public:
         return object_.find(key);
     }
 
-    std::string path_of(std::string_view key) const { return path_ == "/" ? "/" + std::string(key) : path_ + "/" + std::string(key); }
+    std::string path_of(std::string_view key) const { return spec::child_path(path_, key); }
 
     void finish() const
     {
@@ -96,6 +99,87 @@ Capabilities capabilities_at(const json::Value& v, const std::string& path)
     return caps;
 }
 
+int64_t positive_at(const json::Value* v, const std::string& path, int64_t fallback)
+{
+    if (!v)
+        return fallback;
+    std::optional<int64_t> n = v->as_int64();
+    if (!n || *n <= 0)
+        throw Error(path + " must be a positive integer");
+    return *n;
+}
+
+Limit limit_at(const json::Value* v, const std::string& path, Limit fallback)
+{
+    if (!v)
+        return fallback;
+    ObjectReader r(*v, path);
+    Limit limit;
+    limit.fallback = positive_at(r.take("default"), r.path_of("default"), fallback.fallback);
+    limit.max = positive_at(r.take("max"), r.path_of("max"), fallback.max);
+    if (limit.fallback > limit.max)
+        throw Error(r.path_of("default") + " must not exceed " + r.path_of("max"));
+    r.finish();
+    return limit;
+}
+
+Resources resources_at(const json::Value& v, const std::string& path, const Resources& fallback)
+{
+    ObjectReader r(v, path);
+    Resources res;
+    res.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    res.pids = limit_at(r.take("pids"), r.path_of("pids"), fallback.pids);
+    res.memory = limit_at(r.take("memory"), r.path_of("memory"), fallback.memory);
+    r.finish();
+    return res;
+}
+
+Rootfs rootfs_at(const json::Value& v, const std::string& path, const Rootfs& fallback)
+{
+    ObjectReader r(v, path);
+    Rootfs rootfs = fallback;
+    rootfs.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* list = r.take("tmpfs")) {
+        std::string list_path = r.path_of("tmpfs");
+        if (!list->is_array())
+            throw Error(list_path + " must be an array");
+        rootfs.tmpfs.clear();
+        for (size_t i = 0; i < list->items().size(); ++i) {
+            ObjectReader item(list->items()[i], list_path + "/" + std::to_string(i));
+            const json::Value* path_value = item.take("path");
+            if (!path_value)
+                throw Error(item.path_of("path") + " is required");
+            std::string dir = string_at(*path_value, item.path_of("path"));
+            if (dir[0] != '/' || spec::clean_path(dir) != dir || dir == "/")
+                throw Error(item.path_of("path") + " must be a clean absolute path other than /");
+            const json::Value* mode_value = item.take("mode");
+            std::string mode = mode_value ? string_at(*mode_value, item.path_of("mode")) : "1777";
+            char* end = nullptr;
+            unsigned long bits = std::strtoul(mode.c_str(), &end, 8);
+            if (*end || bits > 07777)
+                throw Error(item.path_of("mode") + " must be octal permission bits, e.g. \"1777\"");
+            for (const auto& t : rootfs.tmpfs)
+                if (t.path == dir)
+                    throw Error(item.path_of("path") + ": " + dir + " is listed twice");
+            rootfs.tmpfs.push_back(Tmpfs{dir, unsigned(bits)});
+            item.finish();
+        }
+    }
+    if (const json::Value* noexec = r.take("noexec")) {
+        if (!noexec->is_bool())
+            throw Error(r.path_of("noexec") + " must be true or false");
+        rootfs.noexec = noexec->as_bool();
+    }
+    if (const json::Value* size = r.take("size")) {
+        if (size->is_string() && size->as_string() == "memory")
+            rootfs.size = 0;
+        else
+            rootfs.size = uint64_t(positive_at(size, r.path_of("size"), 0));
+    }
+    r.finish();
+    return rootfs;
+}
+
 }  // namespace
 
 const char* mode_name(Mode mode)
@@ -110,7 +194,8 @@ const char* mode_name(Mode mode)
 
 bool Policy::rewrites() const
 {
-    return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce;
+    return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
+           resources.mode == Mode::enforce || rootfs.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -142,6 +227,12 @@ Policy parse(std::string_view text, const std::string& source)
             p.no_new_privileges.mode = mode_at(nnp.take("mode"), "/noNewPrivileges/mode");
             nnp.finish();
         }
+        // A control left out of the policy keeps its defaults, enforced: forgetting a section
+        // must not switch a control off.
+        if (const json::Value* v = r.take("resources"))
+            p.resources = resources_at(*v, "/resources", p.resources);
+        if (const json::Value* v = r.take("rootfs"))
+            p.rootfs = rootfs_at(*v, "/rootfs", p.rootfs);
         r.finish();
     } catch (const Error& e) {
         throw Error("policy " + source + ": " + e.what());

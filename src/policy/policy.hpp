@@ -5,6 +5,7 @@
 
 #include "json/value.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,31 @@ struct NoNewPrivileges {
     Mode mode = Mode::enforce;
 };
 
+struct Tmpfs {
+    std::string path;  // absolute, clean
+    unsigned mode;     // permission bits of the tmpfs root, e.g. 01777
+};
+
+// Read-only root filesystem, with writable tmpfs scratch space.
+struct Rootfs {
+    Mode mode = Mode::enforce;
+    std::vector<Tmpfs> tmpfs;  // added where the caller mounts nothing; always nosuid,nodev
+    bool noexec = false;       // add noexec to those tmpfs mounts
+    uint64_t size = 0;         // tmpfs size in bytes; 0: the container's memory limit
+};
+
+// A cgroup limit: `fallback` where the config sets none (or unlimited), `max` caps a higher one.
+struct Limit {
+    int64_t fallback;
+    int64_t max;
+};
+
+struct Resources {
+    Mode mode = Mode::enforce;
+    Limit pids{1024, 4096};
+    Limit memory{int64_t(1) << 30, int64_t(16) << 30};
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -33,6 +59,8 @@ struct Policy {
     std::string audit_log;               // where the one-line-per-create audit goes
     Capabilities capabilities;
     NoNewPrivileges no_new_privileges;
+    Resources resources;
+    Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).
     bool rewrites() const;

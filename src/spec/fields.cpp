@@ -64,4 +64,28 @@ json::Value& object_field(json::Value& object, std::string_view key, std::string
     return object.set(key, json::Value::object());
 }
 
+json::Value* object_at(json::Value& root, std::initializer_list<std::string_view> keys)
+{
+    json::Value* at = &root;
+    std::string where = "/";
+    for (std::string_view key : keys) {
+        at = field(*at, key, json::Kind::object, where);
+        if (!at)
+            return nullptr;
+        where = child_path(where, key);
+    }
+    return at;
+}
+
+json::Value& make_object_at(json::Value& root, std::initializer_list<std::string_view> keys)
+{
+    json::Value* at = &root;
+    std::string where = "/";
+    for (std::string_view key : keys) {
+        at = &object_field(*at, key, where);
+        where = child_path(where, key);
+    }
+    return *at;
+}
+
 }  // namespace hardrun::spec

@@ -9,6 +9,7 @@
 
 #include "json/value.hpp"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,13 @@ json::Value* field(json::Value& object, std::string_view key, json::Kind kind, s
 
 // Like field(), but creates an empty object (replacing a null) when absent.
 json::Value& object_field(json::Value& object, std::string_view key, std::string_view where);
+
+// Follow a chain of object members ({"linux", "resources", "pids"}); nullptr when one is
+// absent. Same checks as field() at every step.
+json::Value* object_at(json::Value& root, std::initializer_list<std::string_view> keys);
+
+// Like object_at(), but creates the missing objects (only call it to make a change).
+json::Value& make_object_at(json::Value& root, std::initializer_list<std::string_view> keys);
 
 // "/process" + "capabilities" -> "/process/capabilities".
 std::string child_path(std::string_view where, std::string_view key);

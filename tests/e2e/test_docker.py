@@ -163,3 +163,39 @@ def test_runtime_args_reach_hardrun_and_not_runc(docker):
 def test_docker_info_lists_the_runtime(docker):
     info = json.loads(docker.docker("info", "--format", "{{json .Runtimes}}").stdout)
     assert "hardrun" in info
+
+
+def run_sh(d, script, *flags, runtime="hardrun"):
+    return d.docker("run", "--rm", "--network", "none", "--runtime=" + runtime, *flags, IMAGE, "sh", "-c", script,
+                    check=False)
+
+
+def test_root_is_read_only_without_read_only_flag(docker):
+    r = run_sh(docker, "touch /probe; echo ok > /tmp/t && cat /tmp/t; grep ' /tmp ' /proc/self/mounts")
+    assert "Read-only file system" in r.stderr + r.stdout
+    assert "ok" in r.stdout.split()
+    assert "tmpfs" in r.stdout and "nosuid" in r.stdout and "nodev" in r.stdout
+    # Docker's own files (hosts, resolv.conf) are still there, read as usual.
+    r = run_sh(docker, "cat /etc/hostname /etc/hosts >/dev/null && echo files-ok")
+    assert "files-ok" in r.stdout, r.stderr
+
+
+def test_docker_tmpfs_flag_is_not_doubled(docker):
+    r = run_sh(docker, "grep -c ' /tmp ' /proc/self/mounts; grep ' /tmp ' /proc/self/mounts", "--tmpfs", "/tmp:exec")
+    lines = r.stdout.split("\n")
+    assert lines[0] == "1", r.stdout
+    assert "nosuid" in lines[1] and "nodev" in lines[1]
+
+
+def test_limits_default_and_ceiling(docker):
+    r = run_sh(docker, "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes")
+    assert r.stdout.split() == ["1024", str(1 << 30)], r.stdout + r.stderr
+    r = run_sh(docker, "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes",
+               "--pids-limit", "-1", "--memory", "64g", "--memory-swap", "-1")
+    assert r.stdout.split() == ["1024", str(16 << 30)], r.stdout + r.stderr
+    r = run_sh(docker, "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes",
+               "--pids-limit", "50", "--memory", "64m")
+    assert r.stdout.split() == ["50", str(64 << 20)], r.stdout + r.stderr
+    # Plain runc, for comparison: no limit at all.
+    r = run_sh(docker, "cat /sys/fs/cgroup/pids/pids.max", runtime="runc")
+    assert r.stdout.strip() == "max"

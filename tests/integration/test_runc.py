@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ALL_CAPS, run, tree_digest
+from bundles import ALL_CAPS, run, tree_digest
 from testenv import DEFAULT_ALLOW, cap_hex, proc_status
 
 
@@ -298,16 +298,17 @@ def test_policy_refuse_mode_fails_the_create(runtime, make_bundle, policy_file, 
 def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tmp_path):
     audit = tmp_path / "audit.log"
     policy = policy_file({"capabilities": {"mode": "audit", "allow": ["CAP_KILL"]},
-                          "noNewPrivileges": {"mode": "audit"}, "audit": {"log": str(audit)}})
+                          "noNewPrivileges": {"mode": "audit"}, "resources": {"mode": "audit"},
+                          "rootfs": {"mode": "audit"}, "audit": {"log": str(audit)}})
     b = make_bundle("cat", "/proc/self/status")
-    b.edit(lambda c: c["process"].update(noNewPrivileges=False))
+    b.edit(lambda c: (c["process"].update(noNewPrivileges=False), c["root"].update(readonly=False)))
     before = b.bytes()
     status = status_of(runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy)))
     assert b.bytes() == before
     assert status["CapBnd"] == cap_hex(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     event = json.loads(audit.read_text().splitlines()[-1])
     assert event["outcome"] == "unchanged"
-    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges"}
+    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges", "resources", "rootfs"}
 
 
 def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):
@@ -340,3 +341,71 @@ def test_invalid_policy_names_the_field(runtime, make_bundle, policy_file):
     b = make_bundle("true")
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
     assert r.returncode == 1 and "unknown key /capabilities/mdoe" in r.stderr
+
+
+def mounts_of(text):
+    """/proc/self/mounts -> {mount point: (fstype, set of options)}."""
+    out = {}
+    for line in text.splitlines():
+        dev, point, fstype, opts = line.split()[:4]
+        out[point] = (fstype, set(opts.split(",")))
+    return out
+
+
+def test_root_is_read_only_with_tmpfs_scratch(runtime, make_bundle):
+    b = make_bundle("sh", "-c", "cat /proc/self/mounts; echo ---; touch /probe 2>&1; echo ---; "
+                    "echo ok > /tmp/f && cat /tmp/f; echo ok > /run/f && cat /run/f; echo ok > /var/tmp/f && cat /var/tmp/f")
+    b.edit(lambda c: c["root"].update(readonly=False))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    mounts_text, touch, writes = r.stdout.split("---\n")
+    mounts = mounts_of(mounts_text)
+    assert "ro" in mounts["/"][1]
+    assert "Read-only file system" in touch
+    for point in ("/tmp", "/run", "/var/tmp"):
+        fstype, opts = mounts[point]
+        assert fstype == "tmpfs" and {"nosuid", "nodev"} <= opts, (point, opts)
+    assert "size=1048576k" in ",".join(mounts["/tmp"][1])  # sized by the 1 GiB default memory limit
+    assert writes.split() == ["ok", "ok", "ok"]
+    assert b.config()["root"]["readonly"] is True
+
+
+def test_tmpfs_keeps_what_the_image_had(runtime, make_bundle, rootfs):
+    os.makedirs(os.path.join(rootfs, "run", "lock"), exist_ok=True)
+    with open(os.path.join(rootfs, "run", "image-file"), "w") as f:
+        f.write("from the image\n")
+    try:
+        b = make_bundle("sh", "-c", "cat /run/image-file; test -d /run/lock && echo lock-dir")
+        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+        assert r.stdout.split("\n")[:2] == ["from the image", "lock-dir"], r.stdout + r.stderr
+    finally:
+        os.unlink(os.path.join(rootfs, "run", "image-file"))
+        os.rmdir(os.path.join(rootfs, "run", "lock"))
+
+
+def cgroup_value(runtime, make_bundle, edit, path):
+    b = make_bundle("cat", path)
+    if edit:
+        b.edit(edit)
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_pids_and_memory_defaults_inside_the_cgroup(runtime, make_bundle):
+    assert cgroup_value(runtime, make_bundle, None, "/sys/fs/cgroup/pids/pids.max") == "1024"
+    assert cgroup_value(runtime, make_bundle, None, "/sys/fs/cgroup/memory/memory.limit_in_bytes") == str(1 << 30)
+
+
+def test_unlimited_and_high_limits_are_capped(runtime, make_bundle):
+    def unlimited(c):
+        c.setdefault("linux", {})["resources"] = {"pids": {"limit": -1}, "memory": {"limit": 64 << 30, "swap": -1}}
+    assert cgroup_value(runtime, make_bundle, unlimited, "/sys/fs/cgroup/pids/pids.max") == "1024"
+    assert cgroup_value(runtime, make_bundle, unlimited, "/sys/fs/cgroup/memory/memory.limit_in_bytes") == str(16 << 30)
+    assert cgroup_value(runtime, make_bundle, unlimited, "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") == str(16 << 30)
+
+
+def test_a_lower_limit_is_kept(runtime, make_bundle):
+    def low(c):
+        c.setdefault("linux", {})["resources"] = {"pids": {"limit": 64}}
+    assert cgroup_value(runtime, make_bundle, low, "/sys/fs/cgroup/pids/pids.max") == "64"

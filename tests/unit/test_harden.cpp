@@ -7,6 +7,8 @@
 
 #include <criterion/criterion.h>
 
+#include <algorithm>
+
 using hardrun::Error;
 using namespace hardrun;
 
@@ -14,11 +16,18 @@ namespace {
 
 policy::Policy default_policy() { return policy::parse(policy::builtin_policy_text, "built-in"); }
 
-policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode)
+policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, const char* others = "enforce")
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
-                       R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}}";
+                       R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode +
+                       R"("},"resources":{"mode":")" + others + R"("},"rootfs":{"mode":")" + others + "\"}}";
     return policy::parse(text, "test");
+}
+
+size_t count(const std::vector<harden::Finding>& findings, const char* control)
+{
+    return size_t(std::count_if(findings.begin(), findings.end(),
+                                [&](const harden::Finding& f) { return f.control == control; }));
 }
 
 std::vector<std::string> names(const json::Value& caps, const char* set)
@@ -35,7 +44,7 @@ const char* privileged_process = R"({"process":{"args":["sh"],"capabilities":{
   "effective":["CAP_CHOWN","CAP_SYS_ADMIN"],
   "permitted":["CAP_CHOWN","CAP_SYS_ADMIN","CAP_KILL"],
   "inheritable":["CAP_SYS_ADMIN"],
-  "ambient":["CAP_SYS_ADMIN","CAP_KILL"]},"noNewPrivileges":false},"x-unknown":{"keep":[1,2,18446744073709551615]}})";
+  "ambient":["CAP_SYS_ADMIN","CAP_KILL"]},"noNewPrivileges":false},"root":{"path":"rootfs"},"x-unknown":{"keep":[1,2,18446744073709551615]}})";
 
 }  // namespace
 
@@ -51,7 +60,8 @@ Test(harden, cuts_all_five_sets_to_the_allowlist)
     cr_assert(names(caps, "ambient") == std::vector<std::string>({"CAP_KILL"}));
     cr_assert(config.find("process")->find("noNewPrivileges")->as_bool());
     cr_assert(report.modified());
-    cr_assert_eq(report.changed.size(), 6u);  // five sets + noNewPrivileges
+    cr_assert_eq(count(report.changed, "capabilities"), 5u);
+    cr_assert_eq(count(report.changed, "noNewPrivileges"), 1u);
     cr_assert(report.refused.empty());
     // Unknown fields and exact numbers survive.
     cr_assert_eq(config.find("x-unknown")->find("keep")->items()[2].number_text(), "18446744073709551615");
@@ -96,7 +106,7 @@ Test(harden, every_fixture_is_hardened_idempotently)
 
 Test(harden, missing_capabilities_object_gets_the_allowlist)
 {
-    json::Value config = json::parse(R"({"process":{"args":["sh"]}})");
+    json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"}})");
     harden::harden_config(config, default_policy());
     const json::Value& caps = *config.find("process")->find("capabilities");
     cr_assert_eq(names(caps, "bounding").size(), 8u);
@@ -151,10 +161,13 @@ Test(harden, audit_mode_changes_nothing_and_records_everything)
 {
     json::Value config = json::parse(privileged_process);
     std::string before = json::serialize(config);
-    harden::Report report = harden::harden_config(config, policy_with_modes("audit", "audit"));
+    harden::Report report = harden::harden_config(config, policy_with_modes("audit", "audit", "audit"));
     cr_assert(!report.modified());
     cr_assert_eq(json::serialize(config), before);
-    cr_assert_eq(report.audited.size(), 6u);
+    cr_assert_eq(count(report.audited, "capabilities"), 5u);
+    cr_assert_eq(count(report.audited, "noNewPrivileges"), 1u);
+    cr_assert_eq(count(report.audited, "rootfs"), 4u);  // readonly + three tmpfs
+    cr_assert_eq(count(report.audited, "resources"), 2u);  // pids, memory (swap: no limit to hold it to)
     cr_assert(report.refused.empty());
 }
 
@@ -162,7 +175,7 @@ Test(harden, refuse_mode_reports_instead_of_changing)
 {
     json::Value config = json::parse(privileged_process);
     harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "enforce"));
-    cr_assert_eq(report.refused.size(), 5u);
+    cr_assert_eq(count(report.refused, "capabilities"), 5u);
     cr_assert_eq(report.refused[0].control, "capabilities");
     cr_assert(report.refused[0].detail.find("CAP_SYS_ADMIN") != std::string::npos);
     cr_assert(config.find("process")->find("noNewPrivileges")->as_bool());  // nnp still enforced
@@ -181,9 +194,128 @@ Test(harden, exec_process_json)
 Test(harden, refusal_description_merges_paths)
 {
     json::Value config = json::parse(
-        R"({"process":{"capabilities":{"bounding":["CAP_SYS_ADMIN"],"effective":["CAP_SYS_ADMIN"]},"noNewPrivileges":true}})");
+        R"({"process":{"capabilities":{"bounding":["CAP_SYS_ADMIN"],"effective":["CAP_SYS_ADMIN"]},"noNewPrivileges":true},)"
+        R"("root":{"path":"r","readonly":true},"linux":{"resources":{"pids":{"limit":10},"memory":{"limit":1000,"swap":1000}}},)"
+        R"("mounts":[{"destination":"/tmp","type":"tmpfs","options":["nosuid","nodev"]},{"destination":"/run","type":"tmpfs","options":["nosuid","nodev"]},)"
+        R"({"destination":"/var/tmp/","type":"tmpfs","options":["nodev","nosuid"]}]})");
     harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "refuse"));
     std::string text = harden::describe(report.refused);
     cr_assert_eq(text, "capabilities: outside the allowlist: CAP_SYS_ADMIN (at /process/capabilities/bounding, "
                        "/process/capabilities/effective)");
+}
+
+namespace {
+
+json::Value config_with(const char* linux_and_mounts)
+{
+    return json::parse(std::string(R"({"process":{"args":["sh"],"noNewPrivileges":true},"root":{"path":"r"})") +
+                       linux_and_mounts + "}");
+}
+
+const json::Value* resource(const json::Value& config, const char* group, const char* key)
+{
+    const json::Value* g = config.find("linux")->find("resources")->find(group);
+    return g ? g->find(key) : nullptr;
+}
+
+const json::Value* mount_at(const json::Value& config, const std::string& destination)
+{
+    for (const auto& m : config.find("mounts")->items())
+        if (m.find("destination")->as_string() == destination)
+            return &m;
+    return nullptr;
+}
+
+std::vector<std::string> options_of(const json::Value& mount)
+{
+    std::vector<std::string> out;
+    for (const auto& o : mount.find("options")->items())
+        out.push_back(o.as_string());
+    return out;
+}
+
+}  // namespace
+
+Test(resources, defaults_where_unset_or_unlimited)
+{
+    for (const char* linux : {"", R"(,"linux":{})", R"(,"linux":{"resources":{"pids":{"limit":0},"memory":{"limit":-1}}})",
+                              R"(,"linux":{"resources":{"pids":{"limit":-1}}})"}) {
+        json::Value config = config_with(linux);
+        harden::harden_config(config, default_policy());
+        cr_assert_eq(*resource(config, "pids", "limit")->as_int64(), 1024, "%s", linux);
+        cr_assert_eq(*resource(config, "memory", "limit")->as_int64(), int64_t(1) << 30, "%s", linux);
+    }
+}
+
+Test(resources, ceilings_lower_and_lower_limits_stay)
+{
+    json::Value high = config_with(R"(,"linux":{"resources":{"pids":{"limit":100000},"memory":{"limit":68719476736,"swap":-1}}})");
+    harden::harden_config(high, default_policy());
+    cr_assert_eq(*resource(high, "pids", "limit")->as_int64(), 4096);
+    cr_assert_eq(*resource(high, "memory", "limit")->as_int64(), int64_t(16) << 30);
+    cr_assert_eq(*resource(high, "memory", "swap")->as_int64(), int64_t(16) << 30);
+
+    // Docker's --memory 64m --pids-limit 50: memory+swap 128m is held to 64m, the rest stays.
+    json::Value docker = config_with(R"(,"linux":{"resources":{"pids":{"limit":50},"memory":{"limit":67108864,"swap":134217728}}})");
+    harden::Report report = harden::harden_config(docker, default_policy());
+    cr_assert_eq(*resource(docker, "pids", "limit")->as_int64(), 50);
+    cr_assert_eq(*resource(docker, "memory", "limit")->as_int64(), 67108864);
+    cr_assert_eq(*resource(docker, "memory", "swap")->as_int64(), 67108864);
+    cr_assert_eq(count(report.changed, "resources"), 1u);
+}
+
+Test(resources, wrong_types_are_errors)
+{
+    for (const char* linux : {R"(,"linux":{"resources":{"pids":{"limit":"1"}}})", R"(,"linux":{"resources":{"pids":[]}})",
+                              R"(,"linux":{"resources":{"memory":{"limit":1.5}}})", R"(,"linux":[])",
+                              R"(,"linux":{"Resources":{}})"}) {
+        json::Value config = config_with(linux);
+        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", linux);
+    }
+}
+
+Test(rootfs, read_only_root_and_tmpfs_scratch)
+{
+    json::Value config = config_with(R"(,"mounts":[{"destination":"/proc","type":"proc","source":"proc"}])");
+    harden::harden_config(config, default_policy());
+    cr_assert(config.find("root")->find("readonly")->as_bool());
+    const json::Value* tmp = mount_at(config, "/tmp");
+    cr_assert(tmp);
+    cr_assert_eq(tmp->find("type")->as_string(), "tmpfs");
+    std::vector<std::string> expected = {"nosuid", "nodev", "mode=1777", "size=1073741824", "tmpcopyup"};
+    cr_assert(options_of(*tmp) == expected);
+    cr_assert(options_of(*mount_at(config, "/run"))[2] == "mode=755");
+    cr_assert(mount_at(config, "/var/tmp"));
+    cr_assert_eq(config.find("mounts")->items().size(), 4u);
+}
+
+Test(rootfs, callers_tmpfs_is_kept_and_tightened_never_doubled)
+{
+    json::Value config = config_with(
+        R"(,"mounts":[{"destination":"/tmp/","type":"tmpfs","source":"tmpfs","options":["rw","size=65536k"]},)"
+        R"({"destination":"/run","type":"bind","source":"/srv/run","options":["rbind"]}])");
+    harden::harden_config(config, default_policy());
+    const auto& mounts = config.find("mounts")->items();
+    cr_assert_eq(mounts.size(), 3u);  // + /var/tmp only
+    std::vector<std::string> expected = {"rw", "size=65536k", "nosuid", "nodev"};
+    cr_assert(options_of(mounts[0]) == expected);
+    cr_assert(options_of(mounts[1]) == std::vector<std::string>({"rbind"}));
+}
+
+Test(rootfs, fixed_size_and_noexec_from_the_policy)
+{
+    policy::Policy p = policy::parse(
+        R"({"capabilities":{"allow":[]},"rootfs":{"tmpfs":[{"path":"/scratch","mode":"0700"}],"noexec":true,"size":4096}})",
+        "t");
+    json::Value config = config_with("");
+    harden::harden_config(config, p);
+    std::vector<std::string> expected = {"nosuid", "nodev", "noexec", "mode=700", "size=4096", "tmpcopyup"};
+    cr_assert(options_of(*mount_at(config, "/scratch")) == expected);
+    cr_assert(!mount_at(config, "/tmp"));
+}
+
+Test(rootfs, missing_root_is_an_error)
+{
+    json::Value config = json::parse(R"({"process":{"args":["sh"]}})");
+    cr_assert_throw(harden::harden_config(config, default_policy()), Error);
 }

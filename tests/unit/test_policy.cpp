@@ -77,8 +77,11 @@ Test(policy, errors_name_the_field)
 
 Test(policy, audit_only_policy_does_not_rewrite)
 {
-    Policy p = parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"}})", "t");
+    Policy p = parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"},)"
+                     R"("resources":{"mode":"audit"},"rootfs":{"mode":"refuse"}})", "t");
     cr_assert(!p.rewrites());
+    // A control left out keeps its defaults, enforced.
+    cr_assert(parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"}})", "t").rewrites());
 }
 
 Test(policy, load_checks_owner_and_mode)
@@ -103,4 +106,51 @@ Test(policy, load_checks_owner_and_mode)
     unlink(ok.c_str());
     unlink(writable.c_str());
     unlink(group.c_str());
+}
+
+Test(policy, resources_and_rootfs_sections)
+{
+    Policy p = parse(R"({"capabilities":{"allow":[]},"resources":{"pids":{"default":100,"max":200},)"
+                     R"("memory":{"max":1073741824}},"rootfs":{"tmpfs":[{"path":"/scratch","mode":"0700"}],)"
+                     R"("noexec":true,"size":65536}})", "t");
+    cr_assert_eq(p.resources.pids.fallback, 100);
+    cr_assert_eq(p.resources.pids.max, 200);
+    cr_assert_eq(p.resources.memory.fallback, int64_t(1) << 30);
+    cr_assert_eq(p.rootfs.tmpfs.size(), 1u);
+    cr_assert_eq(p.rootfs.tmpfs[0].path, "/scratch");
+    cr_assert_eq(p.rootfs.tmpfs[0].mode, 0700u);
+    cr_assert(p.rootfs.noexec);
+    cr_assert_eq(p.rootfs.size, 65536u);
+    Policy d = parse(builtin_policy_text, "built-in");
+    cr_assert_eq(d.rootfs.tmpfs.size(), 3u);
+    cr_assert_eq(d.rootfs.size, 0u);
+}
+
+Test(policy, resources_and_rootfs_errors_name_the_field)
+{
+    const char* base = R"({"capabilities":{"allow":[]},)";
+    struct Case {
+        const char* rest;
+        const char* field;
+    } cases[] = {
+        {R"("resources":{"pids":{"default":0}}})", "/resources/pids/default"},
+        {R"("resources":{"pids":{"default":-5}}})", "/resources/pids/default"},
+        {R"("resources":{"pids":{"default":5000}}})", "/resources/pids/default must not exceed"},
+        {R"("resources":{"memory":{"max":"1G"}}})", "/resources/memory/max"},
+        {R"("resources":{"cpu":{}}})", "unknown key /resources/cpu"},
+        {R"("rootfs":{"tmpfs":[{"path":"tmp"}]}})", "/rootfs/tmpfs/0/path"},
+        {R"("rootfs":{"tmpfs":[{"path":"/a/../b"}]}})", "/rootfs/tmpfs/0/path"},
+        {R"("rootfs":{"tmpfs":[{"path":"/"}]}})", "/rootfs/tmpfs/0/path"},
+        {R"("rootfs":{"tmpfs":[{"path":"/t","mode":"9"}]}})", "/rootfs/tmpfs/0/mode"},
+        {R"("rootfs":{"tmpfs":[{"path":"/t"},{"path":"/t"}]}})", "listed twice"},
+        {R"("rootfs":{"tmpfs":[{}]}})", "/rootfs/tmpfs/0/path is required"},
+        {R"("rootfs":{"tmpfs":"/tmp"}})", "/rootfs/tmpfs must be an array"},
+        {R"("rootfs":{"noexec":"yes"}})", "/rootfs/noexec"},
+        {R"("rootfs":{"size":"half"}})", "/rootfs/size"},
+        {R"("rootfs":{"mode":"off"}})", "/rootfs/mode"},
+    };
+    for (const Case& c : cases) {
+        std::string message = error_of(std::string(base) + c.rest);
+        cr_assert(message.find(c.field) != std::string::npos, "%s -> \"%s\"", c.rest, message.c_str());
+    }
 }

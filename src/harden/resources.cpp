@@ -1,0 +1,73 @@
+// Resources: a pids and a memory limit on every container. Where the config sets none (or
+// "unlimited": 0 or negative, as runc reads them) the policy's default applies; a higher one is
+// lowered to the policy's ceiling. Swap is held to the memory limit (OCI memory.swap counts
+// memory + swap), so the memory limit cannot be sidestepped by swapping.
+#include "harden/controls.hpp"
+#include "spec/fields.hpp"
+#include "util/error.hpp"
+
+#include <unistd.h>
+
+namespace hardrun::harden {
+namespace {
+
+// Whether the host's memory cgroup can limit swap (runc fails writing a swap limit otherwise).
+bool host_limits_swap()
+{
+    return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0 ||  // v1
+           access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;                    // v2
+}
+
+std::optional<int64_t> read_limit(json::Value* object, std::string_view key, const std::string& where)
+{
+    json::Value* v = object ? spec::field(*object, key, json::Kind::number, where) : nullptr;
+    if (!v)
+        return std::nullopt;
+    std::optional<int64_t> n = v->as_int64();
+    if (!n)
+        throw Error(spec::child_path(where, key) + " must be an integer");
+    return n;
+}
+
+// Apply `limit` to config/linux/resources/<group>/<key>; returns the value in force afterwards.
+std::optional<int64_t> apply_limit(json::Value& config, std::string_view group, std::string_view key,
+                                   const policy::Limit& limit, Decision& decision)
+{
+    std::string where = "/linux/resources/" + std::string(group);
+    std::optional<int64_t> current = read_limit(spec::object_at(config, {"linux", "resources", group}), key, where);
+    int64_t wanted;
+    std::string detail;
+    if (!current || *current <= 0) {
+        wanted = limit.fallback;
+        detail = std::string(current ? "unlimited" : "unset") + ", default " + std::to_string(wanted);
+    } else if (*current > limit.max) {
+        wanted = limit.max;
+        detail = std::to_string(*current) + " above the ceiling, lowered to " + std::to_string(wanted);
+    } else {
+        return current;
+    }
+    if (!decision.change(spec::child_path(where, key), detail))
+        return current;
+    spec::make_object_at(config, {"linux", "resources", group}).set(key, json::Value::number(wanted));
+    return wanted;
+}
+
+}  // namespace
+
+void resources(json::Value& config, const policy::Policy& policy, Report& report)
+{
+    Decision decision(report, "resources", policy.resources.mode);
+    apply_limit(config, "pids", "limit", policy.resources.pids, decision);
+    std::optional<int64_t> memory = apply_limit(config, "memory", "limit", policy.resources.memory, decision);
+    if (!memory || *memory <= 0)
+        return;
+
+    const std::string where = "/linux/resources/memory";
+    std::optional<int64_t> swap = read_limit(spec::object_at(config, {"linux", "resources", "memory"}), "swap", where);
+    bool too_much = swap ? (*swap < 0 || *swap > *memory) : host_limits_swap();
+    if (too_much && decision.change(where + "/swap", (swap ? std::to_string(*swap) : std::string("unset")) +
+                                                         ", held to the memory limit " + std::to_string(*memory)))
+        spec::make_object_at(config, {"linux", "resources", "memory"}).set("swap", json::Value::number(*memory));
+}
+
+}  // namespace hardrun::harden
