@@ -25,4 +25,7 @@ void resources(json::Value& config, const policy::Policy& policy, Report& report
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
 void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
 
+// Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused (namespaces.cpp).
+void namespaces(json::Value& config, const policy::Policy& policy, Report& report);
+
 }  // namespace hardrun::harden

@@ -26,6 +26,7 @@ Report harden_config(json::Value& config, const policy::Policy& policy)
     process_controls(*process, "/process", policy, report);
     resources(config, policy, report);
     rootfs(config, policy, report);
+    namespaces(config, policy, report);
 
     if (policy.rewrites()) {
         json::Value& annotations = spec::object_field(config, "annotations", "/");

@@ -49,6 +49,17 @@ public:
         return false;
     }
 
+    // Record non-compliance that no rewrite can fix without changing what the caller asked for
+    // (sharing a host namespace): refused in enforce and refuse mode, recorded in audit mode.
+    void refuse(const std::string& path, const std::string& detail)
+    {
+        Finding f{control_, path, detail};
+        if (mode_ == policy::Mode::audit)
+            report_.audited.push_back(std::move(f));
+        else
+            report_.refused.push_back(std::move(f));
+    }
+
 private:
     Report& report_;
     std::string control_;

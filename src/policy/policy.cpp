@@ -195,7 +195,7 @@ const char* mode_name(Mode mode)
 bool Policy::rewrites() const
 {
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
-           resources.mode == Mode::enforce || rootfs.mode == Mode::enforce;
+           resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -233,6 +233,16 @@ Policy parse(std::string_view text, const std::string& source)
             p.resources = resources_at(*v, "/resources", p.resources);
         if (const json::Value* v = r.take("rootfs"))
             p.rootfs = rootfs_at(*v, "/rootfs", p.rootfs);
+        if (const json::Value* v = r.take("namespaces")) {
+            ObjectReader ns(*v, "/namespaces");
+            p.namespaces.mode = mode_at(ns.take("mode"), "/namespaces/mode");
+            if (const json::Value* host = ns.take("hostNetwork")) {
+                if (!host->is_bool())
+                    throw Error("/namespaces/hostNetwork must be true or false");
+                p.namespaces.host_network = host->as_bool();
+            }
+            ns.finish();
+        }
         r.finish();
     } catch (const Error& e) {
         throw Error("policy " + source + ": " + e.what());

@@ -52,6 +52,12 @@ struct Resources {
     Limit memory{int64_t(1) << 30, int64_t(16) << 30};
 };
 
+// Namespaces: the container's own, never the host's.
+struct Namespaces {
+    Mode mode = Mode::enforce;
+    bool host_network = false;  // allow sharing the host's network namespace
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -60,6 +66,7 @@ struct Policy {
     Capabilities capabilities;
     NoNewPrivileges no_new_privileges;
     Resources resources;
+    Namespaces namespaces;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

@@ -199,3 +199,14 @@ def test_limits_default_and_ceiling(docker):
     # Plain runc, for comparison: no limit at all.
     r = run_sh(docker, "cat /sys/fs/cgroup/pids/pids.max", runtime="runc")
     assert r.stdout.strip() == "max"
+
+
+@pytest.mark.parametrize("flag,ns", [("--pid=host", "pid"), ("--ipc=host", "ipc"), ("--network=host", "network"),
+                                     ("--uts=host", "uts")])
+def test_host_namespaces_are_refused_with_the_reason_shown(docker, flag, ns):
+    args = ["run", "--rm", "--runtime=hardrun", flag, IMAGE, "true"]
+    if ns != "network":
+        args.insert(2, "--network=none")
+    r = docker.docker(*args, check=False)
+    assert r.returncode != 0
+    assert "hardrun: policy violation" in r.stderr and ("host's %s namespace" % ns) in r.stderr, r.stderr

@@ -299,7 +299,7 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     audit = tmp_path / "audit.log"
     policy = policy_file({"capabilities": {"mode": "audit", "allow": ["CAP_KILL"]},
                           "noNewPrivileges": {"mode": "audit"}, "resources": {"mode": "audit"},
-                          "rootfs": {"mode": "audit"}, "audit": {"log": str(audit)}})
+                          "rootfs": {"mode": "audit"}, "namespaces": {"mode": "audit"}, "audit": {"log": str(audit)}})
     b = make_bundle("cat", "/proc/self/status")
     b.edit(lambda c: (c["process"].update(noNewPrivileges=False), c["root"].update(readonly=False)))
     before = b.bytes()
@@ -308,7 +308,8 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     assert status["CapBnd"] == cap_hex(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     event = json.loads(audit.read_text().splitlines()[-1])
     assert event["outcome"] == "unchanged"
-    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges", "resources", "rootfs"}
+    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges", "resources", "rootfs",
+                                                        "namespaces"}
 
 
 def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):
@@ -409,3 +410,49 @@ def test_a_lower_limit_is_kept(runtime, make_bundle):
     def low(c):
         c.setdefault("linux", {})["resources"] = {"pids": {"limit": 64}}
     assert cgroup_value(runtime, make_bundle, low, "/sys/fs/cgroup/pids/pids.max") == "64"
+
+
+@pytest.mark.parametrize("ns", ["pid", "ipc", "uts", "network"])
+def test_host_namespace_by_omission_is_refused(runtime, make_bundle, ns):
+    b = make_bundle("true")
+    b.edit(lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != ns]))
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1
+    assert "the host's %s namespace is shared" % ns in r.stderr
+    assert b.bytes() == before
+
+
+def test_host_namespace_by_path_is_refused(runtime, make_bundle):
+    b = make_bundle("true")
+    b.edit(lambda c: c["linux"]["namespaces"][1].update(path="/proc/%d/ns/net" % os.getpid())
+           if c["linux"]["namespaces"][1]["type"] == "network" else None)
+    assert b.config()["linux"]["namespaces"][1].get("path"), "runc spec's order changed"
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "joins the host's network namespace" in r.stderr
+
+
+def test_joining_another_containers_namespace_works(runtime, make_bundle):
+    """What a Kubernetes pod does: members join the sandbox's namespaces by path."""
+    sandbox = make_bundle("sleep", "30")
+    sid = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", sandbox.path, sid).returncode == 0
+    pid = json.loads(runtime.hardrun("state", sid).stdout)["pid"]
+    member = make_bundle("sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/ipc")
+
+    def join(c):
+        for n in c["linux"]["namespaces"]:
+            if n["type"] in ("network", "ipc"):
+                n["path"] = "/proc/%d/ns/%s" % (pid, "net" if n["type"] == "network" else "ipc")
+    member.edit(join)
+    r = runtime.hardrun("run", "--bundle", member.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [os.readlink("/proc/%d/ns/net" % pid), os.readlink("/proc/%d/ns/ipc" % pid)]
+
+
+def test_cgroup_namespace_is_added(runtime, make_bundle):
+    b = make_bundle("readlink", "/proc/self/ns/cgroup")
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() != os.readlink("/proc/self/ns/cgroup")
+    assert {"type": "cgroup"} in b.config()["linux"]["namespaces"]

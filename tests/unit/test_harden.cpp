@@ -20,7 +20,8 @@ policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, co
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
                        R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode +
-                       R"("},"resources":{"mode":")" + others + R"("},"rootfs":{"mode":")" + others + "\"}}";
+                       R"("},"resources":{"mode":")" + others + R"("},"rootfs":{"mode":")" + others +
+                       R"("},"namespaces":{"mode":")" + others + "\"}}";
     return policy::parse(text, "test");
 }
 
@@ -44,7 +45,8 @@ const char* privileged_process = R"({"process":{"args":["sh"],"capabilities":{
   "effective":["CAP_CHOWN","CAP_SYS_ADMIN"],
   "permitted":["CAP_CHOWN","CAP_SYS_ADMIN","CAP_KILL"],
   "inheritable":["CAP_SYS_ADMIN"],
-  "ambient":["CAP_SYS_ADMIN","CAP_KILL"]},"noNewPrivileges":false},"root":{"path":"rootfs"},"x-unknown":{"keep":[1,2,18446744073709551615]}})";
+  "ambient":["CAP_SYS_ADMIN","CAP_KILL"]},"noNewPrivileges":false},"root":{"path":"rootfs"},
+  "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}]},"x-unknown":{"keep":[1,2,18446744073709551615]}})";
 
 }  // namespace
 
@@ -168,6 +170,7 @@ Test(harden, audit_mode_changes_nothing_and_records_everything)
     cr_assert_eq(count(report.audited, "noNewPrivileges"), 1u);
     cr_assert_eq(count(report.audited, "rootfs"), 4u);  // readonly + three tmpfs
     cr_assert_eq(count(report.audited, "resources"), 2u);  // pids, memory (swap: no limit to hold it to)
+    cr_assert_eq(count(report.audited, "namespaces"), 1u);  // cgroup
     cr_assert(report.refused.empty());
 }
 
@@ -195,7 +198,8 @@ Test(harden, refusal_description_merges_paths)
 {
     json::Value config = json::parse(
         R"({"process":{"capabilities":{"bounding":["CAP_SYS_ADMIN"],"effective":["CAP_SYS_ADMIN"]},"noNewPrivileges":true},)"
-        R"("root":{"path":"r","readonly":true},"linux":{"resources":{"pids":{"limit":10},"memory":{"limit":1000,"swap":1000}}},)"
+        R"("root":{"path":"r","readonly":true},"linux":{"resources":{"pids":{"limit":10},"memory":{"limit":1000,"swap":1000}},)"
+        R"("namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}]},)"
         R"("mounts":[{"destination":"/tmp","type":"tmpfs","options":["nosuid","nodev"]},{"destination":"/run","type":"tmpfs","options":["nosuid","nodev"]},)"
         R"({"destination":"/var/tmp/","type":"tmpfs","options":["nodev","nosuid"]}]})");
     harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "refuse"));
@@ -318,4 +322,82 @@ Test(rootfs, missing_root_is_an_error)
 {
     json::Value config = json::parse(R"({"process":{"args":["sh"]}})");
     cr_assert_throw(harden::harden_config(config, default_policy()), Error);
+}
+
+namespace {
+
+json::Value with_namespaces(const std::string& list)
+{
+    return json::parse(R"({"process":{"args":["sh"],"noNewPrivileges":true},"root":{"path":"r","readonly":true},)"
+                       R"("linux":{"namespaces":)" + list + "}}");
+}
+
+const std::string all_private =
+    R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}])";
+
+}  // namespace
+
+Test(namespaces, private_namespaces_pass_and_cgroup_is_added)
+{
+    json::Value ok = with_namespaces(all_private);
+    harden::Report report = harden::harden_config(ok, default_policy());
+    cr_assert_eq(count(report.refused, "namespaces") + count(report.changed, "namespaces"), 0u);
+
+    json::Value no_cgroup =
+        with_namespaces(R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}])");
+    report = harden::harden_config(no_cgroup, default_policy());
+    cr_assert_eq(count(report.changed, "namespaces"), 1u);
+    cr_assert_eq(no_cgroup.find("linux")->find("namespaces")->items().back().find("type")->as_string(), "cgroup");
+    cr_assert(report.refused.empty());
+}
+
+Test(namespaces, omitted_namespaces_are_the_hosts_and_refused)
+{
+    json::Value host_pid =
+        with_namespaces(R"([{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}])");
+    harden::Report report = harden::harden_config(host_pid, default_policy());
+    cr_assert_eq(report.refused.size(), 1u);
+    cr_assert(report.refused[0].detail.find("--pid host") != std::string::npos, "%s", report.refused[0].detail.c_str());
+}
+
+Test(namespaces, a_path_to_the_hosts_namespace_is_refused_another_is_joined)
+{
+    json::Value host_net = with_namespaces(
+        R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/proc/self/ns/net"},{"type":"cgroup"}])");
+    harden::Report report = harden::harden_config(host_net, default_policy());
+    cr_assert_eq(report.refused.size(), 1u);
+    cr_assert_eq(report.refused[0].path, "/linux/namespaces/4/path");
+
+    // A path to some other namespace (a pod sandbox's): a fresh one, made here with unshare.
+    if (system("mkdir -p /run/hardrun-unit && touch /run/hardrun-unit/netns && "
+               "unshare --net=/run/hardrun-unit/netns true") != 0)
+        cr_assert_fail("cannot create a network namespace for the test (needs root)");
+    json::Value joined = with_namespaces(
+        R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/run/hardrun-unit/netns"},{"type":"cgroup"}])");
+    report = harden::harden_config(joined, default_policy());
+    system("umount /run/hardrun-unit/netns; rm -rf /run/hardrun-unit");
+    cr_assert(report.refused.empty());
+}
+
+Test(namespaces, host_network_can_be_allowed_and_audit_only_records)
+{
+    policy::Policy allow = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"hostNetwork":true}})", "t");
+    json::Value host_net =
+        with_namespaces(R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}])");
+    cr_assert(harden::harden_config(host_net, allow).refused.empty());
+
+    policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"mode":"audit"}})", "t");
+    json::Value none = with_namespaces("[]");
+    harden::Report report = harden::harden_config(none, audit);
+    cr_assert(report.refused.empty());
+    cr_assert_eq(count(report.audited, "namespaces"), 6u);
+}
+
+Test(namespaces, malformed_entries_are_errors)
+{
+    for (const char* list : {R"([{"type":"pid"},{"type":"pid"}])", R"(["pid"])", R"([{"type":1}])", R"({"pid":{}})",
+                             R"([{"Type":"pid"}])"}) {
+        json::Value config = with_namespaces(list);
+        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", list);
+    }
 }
