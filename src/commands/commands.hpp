@@ -9,6 +9,9 @@
 #include "policy/policy.hpp"
 #include "util/file.hpp"
 
+#include <optional>
+#include <string>
+
 namespace hardrun::commands {
 
 // Runs the invocation; returns an exit status only for commands hardrun answers itself
@@ -27,11 +30,17 @@ struct Vetted {
     const DirFile* file = nullptr;          // written back with `document` when the report says so
     const json::Value* document = nullptr;
     bool audit_unchanged = true;            // exec: false, it runs for every health check
+    // `update -r -`: what was read from standard input; conclude() hands the (vetted) document
+    // to the runtime on a new standard input.
+    std::optional<std::string> stdin_text;
 };
 
 // Refuse, or write back, audit and hand over to the runtime (conclude.cpp).
 [[noreturn]] void conclude(const cli::Invocation& inv, const policy::Policy& policy, const std::string& runtime_path,
                            const harden::Report& report, const Vetted& vetted);
+
+// update: vet -r FILE, -r - and the limit flags, then hand over (update.cpp).
+[[noreturn]] void update(const cli::Invocation& inv, const cli::CommandLine& cmd);
 
 // --version: hardrun's version, then the real runtime's (version.cpp).
 int version(const cli::Invocation& inv);

@@ -41,7 +41,7 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     }
 
     log::AuditEvent event{inv.command, id, config_path, "", nullptr};
-    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &config, true});
+    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &config, true, std::nullopt});
 }
 
 }  // namespace hardrun::commands

@@ -11,16 +11,18 @@ int dispatch(const cli::Invocation& inv)
         return version(inv);
 
     const std::string& c = inv.command;
-    if (c == "create" || c == "run" || c == "restore" || c == "exec") {
+    if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help
             if (c == "exec")
                 exec(inv, cmd);
+            if (c == "update")
+                update(inv, cmd);
             create(inv, cmd);
         }
     }
 
-    // Everything else (state, kill, delete, start, features, ...): straight to the runtime.
+    // Everything else (state, kill, delete, start, pause, features, ...): straight to the runtime.
     // A policy file is read only for its "runtime" setting, so every command of one container
     // reaches the same runtime.
     runtime::exec(runtime::locate(inv.runtime, policy::runtime_setting(inv.policy)), inv.runtime_args);

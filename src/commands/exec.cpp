@@ -57,7 +57,7 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
 
     // exec runs often (health checks): audit only what hardrun changed or would change.
     log::AuditEvent event{"exec", id, process_path, "", nullptr};
-    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &process, false});
+    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &process, false, std::nullopt});
 }
 
 }  // namespace hardrun::commands

@@ -22,6 +22,10 @@ void no_new_privileges(json::Value& process, const std::string& where, const pol
 // (resources.cpp).
 void resources(json::Value& config, const policy::Policy& policy, Report& report);
 
+// The LinuxResources document of `runc update` (-r FILE, -r -): no limit above its ceiling, none
+// removed (resources.cpp).
+void update_resources(json::Value& resources, const policy::Policy& policy, Report& report);
+
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
 void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
 

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <vector>
+
 namespace hardrun::harden {
 namespace {
 
@@ -52,11 +54,61 @@ std::optional<int64_t> apply_limit(json::Value& config, std::string_view group, 
     return wanted;
 }
 
+// cgroup v2 files written verbatim from linux.resources.unified after the limits above, so
+// {"pids.max": "max"} would undo them: keys of the pids and memory controllers are removed.
+void unified_limits(json::Value* resources, const std::string& where, Decision& decision)
+{
+    json::Value* unified = resources ? spec::field(*resources, "unified", json::Kind::object, where) : nullptr;
+    if (!unified)
+        return;
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : unified->members())
+        if (key.rfind("pids.", 0) == 0 || key.rfind("memory.", 0) == 0)
+            keys.push_back(key);
+    for (const auto& key : keys)
+        if (decision.change(spec::child_path(where, "unified") + "/" + key,
+                            "would override the pids/memory limits, removed"))
+            unified->erase(key);
+}
+
 }  // namespace
+
+void update_resources(json::Value& resources, const policy::Policy& policy, Report& report)
+{
+    if (!resources.is_object())
+        throw Error("the resources must be a JSON object");
+    Decision decision(report, "resources", policy.resources.mode);
+    // Here 0 leaves a limit as it is (runc writes nothing); a negative value removes it.
+    auto cap = [&](std::string_view group, std::string_view key, int64_t ceiling) -> std::optional<int64_t> {
+        std::string where = "/" + std::string(group);
+        json::Value* object = spec::field(resources, group, json::Kind::object, "/");
+        std::optional<int64_t> value = read_limit(object, key, where);
+        if (!value || *value == 0 || (*value > 0 && *value <= ceiling))
+            return value;
+        std::string detail = *value < 0 ? "would remove the limit, set to the ceiling " + std::to_string(ceiling)
+                                        : std::to_string(*value) + " above the ceiling, lowered to " +
+                                              std::to_string(ceiling);
+        if (!decision.change(spec::child_path(where, key), detail))
+            return value;
+        object->set(key, json::Value::number(ceiling));
+        return ceiling;
+    };
+    cap("pids", "limit", policy.resources.pids.max);
+    std::optional<int64_t> memory = cap("memory", "limit", policy.resources.memory.max);
+    int64_t swap_ceiling = memory && *memory > 0 ? *memory : policy.resources.memory.max;
+    std::optional<int64_t> swap = cap("memory", "swap", swap_ceiling);
+    // A new memory limit without a swap limit: hold swap to it, as at create (cgroup v1 also
+    // refuses a memory limit above the current memory+swap limit).
+    if (memory && *memory > 0 && (!swap || *swap == 0) && host_limits_swap() &&
+        decision.change("/memory/swap", "unset, held to the memory limit " + std::to_string(*memory)))
+        spec::make_object_at(resources, {"memory"}).set("swap", json::Value::number(*memory));
+    unified_limits(&resources, "", decision);
+}
 
 void resources(json::Value& config, const policy::Policy& policy, Report& report)
 {
     Decision decision(report, "resources", policy.resources.mode);
+    unified_limits(spec::object_at(config, {"linux", "resources"}), "/linux/resources", decision);
     apply_limit(config, "pids", "limit", policy.resources.pids, decision);
     std::optional<int64_t> memory = apply_limit(config, "memory", "limit", policy.resources.memory, decision);
     if (!memory || *memory <= 0)

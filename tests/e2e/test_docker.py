@@ -210,3 +210,13 @@ def test_host_namespaces_are_refused_with_the_reason_shown(docker, flag, ns):
     r = docker.docker(*args, check=False)
     assert r.returncode != 0
     assert "hardrun: policy violation" in r.stderr and ("host's %s namespace" % ns) in r.stderr, r.stderr
+
+
+def test_docker_update_cannot_raise_limits_past_the_ceiling(docker, running):
+    docker.docker("update", "--pids-limit", "100000", running)
+    assert docker.docker("exec", running, "cat", "/sys/fs/cgroup/pids/pids.max").stdout.strip() == "4096"
+    docker.docker("update", "--pids-limit", "200", running)
+    assert docker.docker("exec", running, "cat", "/sys/fs/cgroup/pids/pids.max").stdout.strip() == "200"
+    docker.docker("update", "--memory", "64g", "--memory-swap", "-1", running, check=False)
+    assert docker.docker("exec", running, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout.strip() == \
+        str(16 << 30)

@@ -456,3 +456,53 @@ def test_cgroup_namespace_is_added(runtime, make_bundle):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() != os.readlink("/proc/self/ns/cgroup")
     assert {"type": "cgroup"} in b.config()["linux"]["namespaces"]
+
+
+@pytest.fixture
+def running_container(runtime, make_bundle):
+    b = make_bundle("sleep", "60")
+    cid = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid).returncode == 0
+    return cid
+
+
+def pids_max(runtime, cid):
+    r = runtime.hardrun("exec", cid, "cat", "/sys/fs/cgroup/pids/pids.max")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_update_from_stdin_cannot_remove_or_raise_limits(runtime, running_container):
+    r = runtime.hardrun("update", "-r", "-", running_container, input='{"pids":{"limit":-1}}')
+    assert r.returncode == 0, r.stderr
+    assert pids_max(runtime, running_container) == "4096"
+    r = runtime.hardrun("update", "--resources=-", running_container, input='{"pids":{"limit":77}}')
+    assert r.returncode == 0, r.stderr
+    assert pids_max(runtime, running_container) == "77"
+
+
+def test_update_from_a_file_is_rewritten(runtime, running_container, tmp_path):
+    f = tmp_path / "resources.json"
+    f.write_text('{"pids":{"limit":100000},"memory":{"limit":-1}}')
+    r = runtime.hardrun("update", "--resources", str(f), running_container)
+    assert r.returncode == 0, r.stderr
+    assert pids_max(runtime, running_container) == "4096"
+    assert json.loads(f.read_text()) == {"pids": {"limit": 4096}, "memory": {"limit": 16 << 30, "swap": 16 << 30}}
+
+
+def test_update_flags_above_the_ceiling_are_refused(runtime, running_container, tmp_path):
+    log = tmp_path / "log.json"
+    for flags in (["--pids-limit", "100000"], ["--pids-limit=-1"], ["--memory", "-1"], ["--memory", "64g"],
+                  ["--memory", "64m", "--memory-swap", "128m"]):
+        r = runtime.hardrun("update", *flags, running_container, pre=("--log", str(log), "--log-format", "json"))
+        assert r.returncode == 1, flags
+        assert "would exceed the ceiling" in json.loads(log.read_text().splitlines()[-1])["msg"], flags
+    assert pids_max(runtime, running_container) == "1024"
+    r = runtime.hardrun("update", "--pids-limit", "50", running_container)
+    assert r.returncode == 0, r.stderr
+    assert pids_max(runtime, running_container) == "50"
+
+
+def test_update_with_an_ambiguous_command_line_is_refused(runtime, running_container):
+    r = runtime.hardrun("update", running_container, "-r", "-", input='{"pids":{"limit":-1}}')
+    assert r.returncode == 1 and "ambiguous" in r.stderr

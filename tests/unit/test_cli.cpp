@@ -1,6 +1,7 @@
 // The argv shapes real callers send (see tests/fixtures/argv/ for the captured ones), and
 // runc's grammar corner cases hardrun must read exactly as runc does.
 #include "cli/args.hpp"
+#include "cli/units.hpp"
 #include "json/value.hpp"
 #include "util/error.hpp"
 
@@ -241,4 +242,34 @@ Test(cli, every_captured_argv_line_parses)
         }
     }
     cr_assert(lines >= 20 && vetted >= 5, "only %zu lines, %zu vetted", lines, vetted);
+}
+
+Test(units, go_int_like_strconv_parse_int_base_0)
+{
+    struct {
+        const char* text;
+        std::optional<int64_t> value;
+    } cases[] = {
+        {"0", 0},          {"42", 42},        {"-1", -1},       {"+7", 7},     {"0x40", 64},   {"0X40", 64},
+        {"0o17", 15},      {"017", 15},       {"0b101", 5},     {"", {}},      {"x", {}},      {"0x", {}},
+        {"12a", {}},       {"1_000", {}},     {"9223372036854775807", INT64_MAX},
+        {"9223372036854775808", {}},          {"-9223372036854775808", INT64_MIN},            {"08", {}},
+    };
+    for (const auto& c : cases)
+        cr_assert(hardrun::cli::parse_go_int(c.text) == c.value, "%s", c.text);
+}
+
+Test(units, ram_in_bytes_like_go_units)
+{
+    struct {
+        const char* text;
+        std::optional<int64_t> value;
+    } cases[] = {
+        {"1024", 1024},           {"64m", 64 << 20},      {"64M", 64 << 20},           {"1g", int64_t(1) << 30},
+        {"1.5g", int64_t(3) << 29}, {"512 KiB", 512 << 10}, {"2kb", 2048},             {"3b", 3},
+        {"", {}},                 {"-1", {}},             {"1x", {}},                  {"m", {}},
+        {"1.", {}},               {"64mm", {}},           {"100000000p", {}},
+    };
+    for (const auto& c : cases)
+        cr_assert(hardrun::cli::parse_ram_in_bytes(c.text) == c.value, "%s", c.text);
 }

@@ -1,3 +1,4 @@
+#include "harden/controls.hpp"
 #include "harden/pipeline.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
@@ -399,5 +400,53 @@ Test(namespaces, malformed_entries_are_errors)
                              R"([{"Type":"pid"}])"}) {
         json::Value config = with_namespaces(list);
         cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", list);
+    }
+}
+
+Test(update, raised_or_removed_limits_are_capped)
+{
+    json::Value r = json::parse(R"({"memory":{"limit":-1,"swap":-1},"pids":{"limit":100000},"cpu":{"shares":0}})");
+    harden::Report report;
+    harden::update_resources(r, default_policy(), report);
+    cr_assert_eq(*r.find("pids")->find("limit")->as_int64(), 4096);
+    cr_assert_eq(*r.find("memory")->find("limit")->as_int64(), int64_t(16) << 30);
+    cr_assert_eq(*r.find("memory")->find("swap")->as_int64(), int64_t(16) << 30);
+    cr_assert_eq(report.changed.size(), 3u);
+}
+
+Test(update, docker_update_keeps_what_is_within_and_holds_swap)
+{
+    json::Value r = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-update-resources.json"));
+    harden::Report report;
+    harden::update_resources(r, default_policy(), report);
+    cr_assert_eq(*r.find("pids")->find("limit")->as_int64(), 100);
+    cr_assert_eq(*r.find("memory")->find("limit")->as_int64(), 134217728);
+    cr_assert_eq(*r.find("memory")->find("swap")->as_int64(), 134217728);
+    cr_assert_eq(*r.find("memory")->find("reservation")->as_int64(), 0);
+    // 0 leaves a limit unchanged in runc update: nothing to do.
+    json::Value zero = json::parse(R"({"pids":{"limit":0},"memory":{"limit":0,"swap":0}})");
+    harden::Report none;
+    harden::update_resources(zero, default_policy(), none);
+    cr_assert(!none.modified());
+}
+
+Test(update, unified_pids_and_memory_keys_are_removed)
+{
+    json::Value r = json::parse(R"({"unified":{"pids.max":"max","memory.max":"max","cpu.weight":"100"}})");
+    harden::Report report;
+    harden::update_resources(r, default_policy(), report);
+    cr_assert_eq(json::serialize(*r.find("unified")), R"({"cpu.weight":"100"})");
+    json::Value config = config_with(R"(,"linux":{"resources":{"unified":{"pids.max":"max"}}})");
+    harden::harden_config(config, default_policy());
+    cr_assert(config.find("linux")->find("resources")->find("unified")->members().empty());
+}
+
+Test(update, case_folded_keys_and_wrong_types_are_errors)
+{
+    for (const char* text : {R"({"Pids":{"limit":-1}})", R"({"pids":{"Limit":-1}})", R"({"pids":{"limit":"max"}})",
+                             R"([])", R"({"memory":[]})"}) {
+        json::Value r = json::parse(text);
+        harden::Report report;
+        cr_assert_throw(harden::update_resources(r, default_policy(), report), Error, "%s", text);
     }
 }
