@@ -32,4 +32,11 @@ void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
 // Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused (namespaces.cpp).
 void namespaces(json::Value& config, const policy::Policy& policy, Report& report);
 
+// Only the OCI default devices and the policy's; device cgroup narrowed to match (devices.cpp).
+void devices(json::Value& config, const policy::Policy& policy, Report& report);
+
+// Masked and read-only /proc and /sys paths restored, sysfs and cgroupfs read-only
+// (kernel_interfaces.cpp): what --privileged turns off.
+void kernel_interfaces(json::Value& config, const policy::Policy& policy, Report& report);
+
 }  // namespace hardrun::harden

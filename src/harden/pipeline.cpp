@@ -27,6 +27,8 @@ Report harden_config(json::Value& config, const policy::Policy& policy)
     resources(config, policy, report);
     rootfs(config, policy, report);
     namespaces(config, policy, report);
+    devices(config, policy, report);
+    kernel_interfaces(config, policy, report);
 
     if (policy.rewrites()) {
         json::Value& annotations = spec::object_field(config, "annotations", "/");

@@ -195,7 +195,8 @@ const char* mode_name(Mode mode)
 bool Policy::rewrites() const
 {
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
-           resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce;
+           resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
+           devices.mode == Mode::enforce || kernel.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -233,6 +234,27 @@ Policy parse(std::string_view text, const std::string& source)
             p.resources = resources_at(*v, "/resources", p.resources);
         if (const json::Value* v = r.take("rootfs"))
             p.rootfs = rootfs_at(*v, "/rootfs", p.rootfs);
+        if (const json::Value* v = r.take("devices")) {
+            ObjectReader dev(*v, "/devices");
+            p.devices.mode = mode_at(dev.take("mode"), "/devices/mode");
+            if (const json::Value* allow = dev.take("allow")) {
+                if (!allow->is_array())
+                    throw Error("/devices/allow must be an array of device paths");
+                for (size_t i = 0; i < allow->items().size(); ++i) {
+                    std::string item_path = "/devices/allow/" + std::to_string(i);
+                    std::string dev_path = string_at(allow->items()[i], item_path);
+                    if (dev_path.rfind("/dev/", 0) != 0 || spec::clean_path(dev_path) != dev_path)
+                        throw Error(item_path + " must be a clean path under /dev/");
+                    p.devices.allow.push_back(dev_path);
+                }
+            }
+            dev.finish();
+        }
+        if (const json::Value* v = r.take("kernelInterfaces")) {
+            ObjectReader kernel(*v, "/kernelInterfaces");
+            p.kernel.mode = mode_at(kernel.take("mode"), "/kernelInterfaces/mode");
+            kernel.finish();
+        }
         if (const json::Value* v = r.take("namespaces")) {
             ObjectReader ns(*v, "/namespaces");
             p.namespaces.mode = mode_at(ns.take("mode"), "/namespaces/mode");

@@ -58,6 +58,17 @@ struct Namespaces {
     bool host_network = false;  // allow sharing the host's network namespace
 };
 
+// Devices beyond the OCI defaults, by path ("/dev/fuse"); none by default.
+struct Devices {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> allow;
+};
+
+// What --privileged turns off: masked and read-only /proc and /sys paths, read-only sysfs.
+struct KernelInterfaces {
+    Mode mode = Mode::enforce;
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -67,6 +78,8 @@ struct Policy {
     NoNewPrivileges no_new_privileges;
     Resources resources;
     Namespaces namespaces;
+    Devices devices;
+    KernelInterfaces kernel;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

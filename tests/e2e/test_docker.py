@@ -220,3 +220,22 @@ def test_docker_update_cannot_raise_limits_past_the_ceiling(docker, running):
     docker.docker("update", "--memory", "64g", "--memory-swap", "-1", running, check=False)
     assert docker.docker("exec", running, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout.strip() == \
         str(16 << 30)
+
+
+def test_privileged_is_neutralised(docker):
+    # sysfs and the cgroup hierarchies (runc's tmpfs holding their mount points stays rw, empty).
+    script = ("ls /dev; echo ---; grep -E ' (sysfs|cgroup|cgroup2) ' /proc/self/mounts; echo ---; "
+              "wc -c < /proc/timer_list; echo ---; echo 1 > /proc/sys/kernel/sysrq 2>&1 || echo sysrq-refused")
+    r = run_sh(docker, script, "--privileged")
+    assert r.returncode == 0, r.stderr
+    devs, mounts, kcore, sysrq = (part.split() for part in r.stdout.split("---"))
+    host_only = [d for d in devs if d.startswith(("sd", "vd", "nvme", "loop", "mem", "kmsg", "port"))]
+    assert host_only == [], devs
+    mount_lines = r.stdout.split("---")[1].strip().splitlines()
+    assert len(mount_lines) >= 2
+    assert all("ro" in line.split()[3].split(",") for line in mount_lines), mount_lines
+    assert kcore == ["0"]  # masked: /dev/null bound over /proc/timer_list
+    assert "sysrq-refused" in sysrq
+    # Plain runc on the same daemon would hand the container the host's disks.
+    r = run_sh(docker, "ls /dev", "--privileged", runtime="runc")
+    assert r.returncode != 0 or any(d.startswith(("vd", "sd", "loop")) for d in r.stdout.split())

@@ -299,7 +299,8 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     audit = tmp_path / "audit.log"
     policy = policy_file({"capabilities": {"mode": "audit", "allow": ["CAP_KILL"]},
                           "noNewPrivileges": {"mode": "audit"}, "resources": {"mode": "audit"},
-                          "rootfs": {"mode": "audit"}, "namespaces": {"mode": "audit"}, "audit": {"log": str(audit)}})
+                          "rootfs": {"mode": "audit"}, "namespaces": {"mode": "audit"}, "devices": {"mode": "audit"},
+                          "kernelInterfaces": {"mode": "audit"}, "audit": {"log": str(audit)}})
     b = make_bundle("cat", "/proc/self/status")
     b.edit(lambda c: (c["process"].update(noNewPrivileges=False), c["root"].update(readonly=False)))
     before = b.bytes()
@@ -309,7 +310,7 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     event = json.loads(audit.read_text().splitlines()[-1])
     assert event["outcome"] == "unchanged"
     assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges", "resources", "rootfs",
-                                                        "namespaces"}
+                                                        "namespaces", "kernelInterfaces"}
 
 
 def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):

@@ -20,10 +20,10 @@ policy::Policy default_policy() { return policy::parse(policy::builtin_policy_te
 policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, const char* others = "enforce")
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
-                       R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode +
-                       R"("},"resources":{"mode":")" + others + R"("},"rootfs":{"mode":")" + others +
-                       R"("},"namespaces":{"mode":")" + others + "\"}}";
-    return policy::parse(text, "test");
+                       R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}";
+    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces"})
+        text += std::string(",\"") + control + R"(":{"mode":")" + others + "\"}";
+    return policy::parse(text + "}", "test");
 }
 
 size_t count(const std::vector<harden::Finding>& findings, const char* control)
@@ -449,4 +449,97 @@ Test(update, case_folded_keys_and_wrong_types_are_errors)
         harden::Report report;
         cr_assert_throw(harden::update_resources(r, default_policy(), report), Error, "%s", text);
     }
+}
+
+namespace {
+
+json::Value privileged_fixture()
+{
+    return json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-privileged.json"));
+}
+
+bool contains(const json::Value& list, const std::string& s)
+{
+    return std::any_of(list.items().begin(), list.items().end(),
+                       [&](const json::Value& v) { return v.is_string() && v.as_string() == s; });
+}
+
+}  // namespace
+
+Test(devices, privileged_host_devices_and_allow_all_rule_are_narrowed)
+{
+    json::Value config = privileged_fixture();
+    cr_assert_gt(config.find("linux")->find("devices")->items().size(), 50u);
+    harden::Report report = harden::harden_config(config, default_policy());
+    for (const auto& d : config.find("linux")->find("devices")->items()) {
+        const std::string& path = d.find("path")->as_string();
+        cr_assert(path == "/dev/null" || path == "/dev/zero" || path == "/dev/full" || path == "/dev/random" ||
+                      path == "/dev/urandom" || path == "/dev/tty" || path == "/dev/console" || path == "/dev/ptmx",
+                  "kept %s", path.c_str());
+    }
+    const auto& rules = config.find("linux")->find("resources")->find("devices")->items();
+    cr_assert_eq(rules[0].find("allow")->as_bool(), false);
+    cr_assert(!rules[0].find("type"));
+    for (size_t i = 1; i < rules.size(); ++i) {
+        cr_assert(rules[i].find("allow")->as_bool());
+        cr_assert_eq(rules[i].find("type")->as_string(), "c");  // no allow-all left
+    }
+    cr_assert_eq(count(report.changed, "devices"), 2u);
+    // Idempotent.
+    cr_assert(!harden::harden_config(config, default_policy()).modified());
+}
+
+Test(devices, dockers_default_rules_are_kept_but_tun_is_not)
+{
+    json::Value config = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
+    harden::harden_config(config, default_policy());
+    const auto& rules = config.find("linux")->find("resources")->find("devices")->items();
+    for (const auto& r : rules)
+        if (r.find("allow")->as_bool() && r.find("major"))
+            cr_assert_neq(*r.find("major")->as_int64(), 10, "c 10:200 (tun) still allowed");
+}
+
+Test(devices, policy_allowed_device_is_kept_with_its_rule)
+{
+    policy::Policy p = policy::parse(R"({"capabilities":{"allow":[]},"devices":{"allow":["/dev/fuse"]}})", "t");
+    json::Value config = config_with(
+        R"(,"linux":{"devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229},{"path":"/dev/sda","type":"b","major":8,"minor":0}],)"
+        R"("resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":10,"minor":229,"access":"rwm"},)"
+        R"({"allow":true,"type":"b","major":8,"minor":0,"access":"rw"}]}})");
+    harden::Report report = harden::harden_config(config, p);
+    const auto& devices = config.find("linux")->find("devices")->items();
+    cr_assert_eq(devices.size(), 1u);
+    cr_assert_eq(devices[0].find("path")->as_string(), "/dev/fuse");
+    std::string rules = json::serialize(*config.find("linux")->find("resources")->find("devices"));
+    cr_assert(rules.find(R"("major":10,"minor":229)") != std::string::npos, "%s", rules.c_str());
+    cr_assert(rules.find(R"("type":"b")") == std::string::npos, "%s", rules.c_str());
+}
+
+Test(kernel_interfaces, privileged_gets_masked_readonly_paths_and_ro_sysfs)
+{
+    json::Value config = privileged_fixture();
+    harden::harden_config(config, default_policy());
+    const json::Value& linux = *config.find("linux");
+    for (const char* p : {"/proc/kcore", "/proc/keys", "/sys/firmware", "/proc/timer_list"})
+        cr_assert(contains(*linux.find("maskedPaths"), p), "%s not masked", p);
+    for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq"})
+        cr_assert(contains(*linux.find("readonlyPaths"), p), "%s not read-only", p);
+    for (const auto& m : config.find("mounts")->items()) {
+        const std::string& type = m.find("type")->as_string();
+        if (type == "sysfs" || type == "cgroup")
+            cr_assert(contains(*m.find("options"), "ro") && !contains(*m.find("options"), "rw"), "%s",
+                      m.find("destination")->as_string().c_str());
+    }
+}
+
+Test(kernel_interfaces, a_default_config_only_gains_the_newer_masked_path)
+{
+    json::Value config = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
+    harden::Report report = harden::harden_config(config, default_policy());
+    cr_assert_eq(count(report.changed, "kernelInterfaces"), 1u);
+    cr_assert(report.changed.size() > 0);
+    bool found = false;
+    for (const auto& f : report.changed)
+        found = found || (f.control == "kernelInterfaces" && f.detail == "missing /sys/devices/virtual/powercap");
+    cr_assert(found);
 }
