@@ -2,6 +2,7 @@
 // "process", or the process.json of `runc exec --process`) and its JSON pointer.
 #pragma once
 
+#include "harden/pipeline.hpp"
 #include "harden/report.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
@@ -31,6 +32,10 @@ void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
 
 // Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused (namespaces.cpp).
 void namespaces(json::Value& config, const policy::Policy& policy, Report& report);
+
+// Bind mounts: denied host paths refused, engines' own files allowed by shape, nosuid,nodev
+// on every bind, read-only where the policy says (mounts.cpp).
+void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 // Only the OCI default devices and the policy's; device cgroup narrowed to match (devices.cpp).
 void devices(json::Value& config, const policy::Policy& policy, Report& report);

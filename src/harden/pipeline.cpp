@@ -15,7 +15,7 @@ void process_controls(json::Value& process, const std::string& where, const poli
 
 }  // namespace
 
-Report harden_config(json::Value& config, const policy::Policy& policy)
+Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context)
 {
     if (!config.is_object())
         throw Error("config.json must hold a JSON object");
@@ -27,6 +27,7 @@ Report harden_config(json::Value& config, const policy::Policy& policy)
     resources(config, policy, report);
     rootfs(config, policy, report);
     namespaces(config, policy, report);
+    mounts(config, policy, context, report);
     devices(config, policy, report);
     kernel_interfaces(config, policy, report);
 

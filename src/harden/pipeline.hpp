@@ -6,13 +6,21 @@
 #include "json/value.hpp"
 #include "policy/policy.hpp"
 
+#include <string>
+
 namespace hardrun::harden {
 
 // The annotation naming the policy that last rewrote a config. Informational only: it never
 // lets a check be skipped, since the config is caller input every time it is read.
 inline constexpr const char* policy_annotation = "run.hardrun.policy";
 
-Report harden_config(json::Value& config, const policy::Policy& policy);
+// What the controls know of the container besides its config.
+struct Context {
+    std::string container_id;  // runc's id argument (Docker's and podman's container id)
+    std::string bundle;        // the bundle directory (relative bind sources are relative to it)
+};
+
+Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context = {});
 Report harden_process(json::Value& process, const policy::Policy& policy);
 // The same, adding to an existing report (exec also vets its --cap flags).
 void harden_process(json::Value& process, const policy::Policy& policy, Report& report);

@@ -180,6 +180,64 @@ Rootfs rootfs_at(const json::Value& v, const std::string& path, const Rootfs& fa
     return rootfs;
 }
 
+// An array of clean absolute paths.
+std::vector<std::string> paths_at(const json::Value& v, const std::string& path)
+{
+    if (!v.is_array())
+        throw Error(path + " must be an array of absolute paths");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < v.items().size(); ++i) {
+        std::string item_path = path + "/" + std::to_string(i);
+        std::string p = string_at(v.items()[i], item_path);
+        if (p[0] != '/' || spec::clean_path(p) != p)
+            throw Error(item_path + " must be a clean absolute path");
+        out.push_back(p);
+    }
+    return out;
+}
+
+Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fallback)
+{
+    ObjectReader r(v, path);
+    Mounts m = fallback;
+    m.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    struct {
+        const char* key;
+        std::vector<std::string> Mounts::*field;
+    } lists[] = {{"deny", &Mounts::deny}, {"allowReadOnly", &Mounts::allow_read_only}, {"readOnly", &Mounts::read_only}};
+    for (const auto& l : lists)
+        if (const json::Value* list = r.take(l.key))
+            m.*l.field = paths_at(*list, r.path_of(l.key));
+    if (const json::Value* names = r.take("denyNames")) {
+        if (!names->is_array())
+            throw Error(r.path_of("denyNames") + " must be an array of file names");
+        m.deny_names.clear();
+        for (size_t i = 0; i < names->items().size(); ++i) {
+            std::string item_path = r.path_of("denyNames") + "/" + std::to_string(i);
+            std::string name = string_at(names->items()[i], item_path);
+            if (name.find('/') != std::string::npos)
+                throw Error(item_path + " must be a file name, without '/'");
+            m.deny_names.push_back(name);
+        }
+    }
+    if (const json::Value* engines = r.take("engines")) {
+        ObjectReader e(*engines, r.path_of("engines"));
+        struct {
+            const char* key;
+            std::vector<std::string> Mounts::*field;
+        } roots[] = {{"docker", &Mounts::docker},
+                     {"containerd", &Mounts::containerd},
+                     {"podman", &Mounts::podman},
+                     {"kubelet", &Mounts::kubelet}};
+        for (const auto& root : roots)
+            if (const json::Value* list = e.take(root.key))
+                m.*root.field = paths_at(*list, e.path_of(root.key));
+        e.finish();
+    }
+    r.finish();
+    return m;
+}
+
 }  // namespace
 
 const char* mode_name(Mode mode)
@@ -196,7 +254,7 @@ bool Policy::rewrites() const
 {
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
            resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
-           devices.mode == Mode::enforce || kernel.mode == Mode::enforce;
+           devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -250,6 +308,8 @@ Policy parse(std::string_view text, const std::string& source)
             }
             dev.finish();
         }
+        if (const json::Value* v = r.take("mounts"))
+            p.mounts = mounts_at(*v, "/mounts", p.mounts);
         if (const json::Value* v = r.take("kernelInterfaces")) {
             ObjectReader kernel(*v, "/kernelInterfaces");
             p.kernel.mode = mode_at(kernel.take("mode"), "/kernelInterfaces/mode");

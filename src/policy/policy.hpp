@@ -69,6 +69,22 @@ struct KernelInterfaces {
     Mode mode = Mode::enforce;
 };
 
+// Bind mounts: denied host paths, read-only ones, and the engines' data roots, from which only
+// the engines' own per-container files and volumes may be bound.
+struct Mounts {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> deny = {"/", "/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run", "/var/run",
+                                     "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
+                                     "/var/lib/containers"};
+    std::vector<std::string> deny_names = {"docker.sock", "containerd.sock", "crio.sock", "podman.sock"};
+    std::vector<std::string> allow_read_only = {"/etc/localtime", "/etc/timezone"};
+    std::vector<std::string> read_only;
+    std::vector<std::string> docker = {"/var/lib/docker"};
+    std::vector<std::string> containerd = {"/var/lib/containerd", "/run/containerd"};
+    std::vector<std::string> podman = {"/var/lib/containers/storage", "/run/containers/storage"};
+    std::vector<std::string> kubelet = {"/var/lib/kubelet"};
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -79,6 +95,7 @@ struct Policy {
     Resources resources;
     Namespaces namespaces;
     Devices devices;
+    Mounts mounts;
     KernelInterfaces kernel;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 

@@ -239,3 +239,41 @@ def test_privileged_is_neutralised(docker):
     # Plain runc on the same daemon would hand the container the host's disks.
     r = run_sh(docker, "ls /dev", "--privileged", runtime="runc")
     assert r.returncode != 0 or any(d.startswith(("vd", "sd", "loop")) for d in r.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def engine_policy_docker(require_root, hardrun_bin, tmp_path_factory):
+    """A dockerd whose own data root the policy knows as Docker's (as /var/lib/docker is by
+    default): its per-container files and volumes must work, the rest of it must not."""
+    policy = tmp_path_factory.mktemp("engine-policy") / "policy.json"
+    with daemons.PrivateDockerd({"hardrun": {"path": hardrun_bin,
+                                             "runtimeArgs": ["--hardrun-policy=" + str(policy)]}}) as d:
+        policy.write_text(json.dumps({"capabilities": {"allow": DEFAULT_ALLOW},
+                                      "mounts": {"engines": {"docker": [d.data_root]}}}))
+        os.chmod(policy, 0o644)
+        d.import_image()
+        yield d
+
+
+@pytest.mark.parametrize("volume", ["/var/run/docker.sock:/s", "/:/host", "/etc:/x", "/proc:/p:ro"])
+def test_denied_volumes_are_refused_with_the_reason_shown(docker, volume):
+    r = docker.docker("run", "--rm", "--network=none", "--runtime=hardrun", "-v", volume, IMAGE, "true", check=False)
+    assert r.returncode != 0
+    assert "hardrun: policy violation" in r.stderr and "is denied" in r.stderr, r.stderr
+
+
+def test_bind_mounts_get_nosuid_nodev(docker, tmp_path):
+    r = run_sh(docker, "grep ' /data ' /proc/self/mounts", "-v", "%s:/data" % tmp_path)
+    assert {"nosuid", "nodev"} <= set(r.stdout.split()[3].split(",")), r.stdout + r.stderr
+
+
+def test_engine_files_and_volumes_work_from_a_known_data_root(engine_policy_docker):
+    d = engine_policy_docker
+    d.docker("volume", "create", "appdata")
+    r = run_sh(d, "echo kept > /data/f && cat /data/f /etc/hostname >/dev/null && cat /data/f", "-v", "appdata:/data")
+    assert r.stdout.strip() == "kept", r.stderr
+    # The data root itself, another container's directory, all volumes at once: refused.
+    other = d.docker("create", "--network=none", IMAGE, "true").stdout.strip()
+    for source in (d.data_root, os.path.join(d.data_root, "containers", other), os.path.join(d.data_root, "volumes")):
+        r = run_sh(d, "true", "-v", source + ":/x")
+        assert r.returncode != 0 and "is denied" in r.stderr, (source, r.stderr)

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from bundles import ALL_CAPS, run, tree_digest
-from testenv import DEFAULT_ALLOW, cap_hex, proc_status
+from testenv import CONTROLS, DEFAULT_ALLOW, audit_only_policy, cap_hex, proc_status
 
 
 def status_of(result):
@@ -297,10 +297,7 @@ def test_policy_refuse_mode_fails_the_create(runtime, make_bundle, policy_file, 
 
 def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tmp_path):
     audit = tmp_path / "audit.log"
-    policy = policy_file({"capabilities": {"mode": "audit", "allow": ["CAP_KILL"]},
-                          "noNewPrivileges": {"mode": "audit"}, "resources": {"mode": "audit"},
-                          "rootfs": {"mode": "audit"}, "namespaces": {"mode": "audit"}, "devices": {"mode": "audit"},
-                          "kernelInterfaces": {"mode": "audit"}, "audit": {"log": str(audit)}})
+    policy = policy_file(audit_only_policy(audit={"log": str(audit)}))
     b = make_bundle("cat", "/proc/self/status")
     b.edit(lambda c: (c["process"].update(noNewPrivileges=False), c["root"].update(readonly=False)))
     before = b.bytes()
@@ -309,8 +306,8 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     assert status["CapBnd"] == cap_hex(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     event = json.loads(audit.read_text().splitlines()[-1])
     assert event["outcome"] == "unchanged"
-    assert {f["control"] for f in event["audited"]} == {"capabilities", "noNewPrivileges", "resources", "rootfs",
-                                                        "namespaces", "kernelInterfaces"}
+    # runc spec's config: everything but devices and mounts (no binds, no host devices) needs work.
+    assert {f["control"] for f in event["audited"]} == set(CONTROLS) - {"devices", "mounts"}
 
 
 def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):
@@ -507,3 +504,39 @@ def test_update_flags_above_the_ceiling_are_refused(runtime, running_container, 
 def test_update_with_an_ambiguous_command_line_is_refused(runtime, running_container):
     r = runtime.hardrun("update", running_container, "-r", "-", input='{"pids":{"limit":-1}}')
     assert r.returncode == 1 and "ambiguous" in r.stderr
+
+
+def add_bind(c, source, destination="/mnt", options=("rbind",)):
+    c["mounts"].append({"destination": destination, "type": "bind", "source": source, "options": list(options)})
+
+
+@pytest.mark.parametrize("source", ["/", "/etc", "/proc", "/var/run", "/run/runc"])
+def test_denied_bind_mounts_are_refused(runtime, make_bundle, source):
+    b = make_bundle("true")
+    b.edit(lambda c: add_bind(c, source))
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "is denied" in r.stderr, r.stderr
+    assert b.bytes() == before
+
+
+def test_a_symlink_to_a_denied_path_is_refused(runtime, make_bundle, tmp_path):
+    link = tmp_path / "innocent"
+    os.symlink("/etc", link)
+    b = make_bundle("true")
+    b.edit(lambda c: add_bind(c, str(link)))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "(/etc)" in r.stderr
+
+
+def test_an_allowed_bind_gets_nosuid_nodev(runtime, make_bundle, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "f").write_text("hello\n")
+    b = make_bundle("sh", "-c", "cat /mnt/f; grep ' /mnt ' /proc/self/mounts")
+    b.edit(lambda c: add_bind(c, str(data)))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "hello"
+    assert {"nosuid", "nodev"} <= set(lines[1].split()[3].split(","))

@@ -52,3 +52,16 @@ def cap_mask(names):
 def cap_hex(names):
     """The 16-digit hex form /proc/<pid>/status uses."""
     return "%016x" % cap_mask(names)
+
+
+# Every control of the policy, as its key in the policy file.
+CONTROLS = ["capabilities", "noNewPrivileges", "resources", "rootfs", "namespaces", "mounts", "devices",
+            "kernelInterfaces"]
+
+
+def audit_only_policy(**extra):
+    """A policy with every control in audit mode (plus `extra` top-level keys)."""
+    policy = {c: {"mode": "audit"} for c in CONTROLS}
+    policy["capabilities"]["allow"] = ["CAP_KILL"]
+    policy.update(extra)
+    return policy

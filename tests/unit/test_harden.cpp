@@ -21,7 +21,7 @@ policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, co
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
                        R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}";
-    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces"})
+    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts"})
         text += std::string(",\"") + control + R"(":{"mode":")" + others + "\"}";
     return policy::parse(text + "}", "test");
 }
@@ -304,7 +304,7 @@ Test(rootfs, callers_tmpfs_is_kept_and_tightened_never_doubled)
     cr_assert_eq(mounts.size(), 3u);  // + /var/tmp only
     std::vector<std::string> expected = {"rw", "size=65536k", "nosuid", "nodev"};
     cr_assert(options_of(mounts[0]) == expected);
-    cr_assert(options_of(mounts[1]) == std::vector<std::string>({"rbind"}));
+    cr_assert(options_of(mounts[1]) == std::vector<std::string>({"rbind", "nosuid", "nodev"}));  // a bind: mounts control
 }
 
 Test(rootfs, fixed_size_and_noexec_from_the_policy)
@@ -542,4 +542,100 @@ Test(kernel_interfaces, a_default_config_only_gains_the_newer_masked_path)
     for (const auto& f : report.changed)
         found = found || (f.control == "kernelInterfaces" && f.detail == "missing /sys/devices/virtual/powercap");
     cr_assert(found);
+}
+
+namespace {
+
+const char* const docker_id = "4394a820ecaa8e746ffbc5889e0dea40f54f09961dd9c0d58fad5fc3b2348d20";
+
+harden::Report with_bind(const std::string& source, const std::string& extra_annotations = "",
+                         const std::string& id = docker_id, json::Value* out = nullptr)
+{
+    json::Value config = config_with((R"(,"mounts":[{"destination":"/x","type":"bind","source":")" + source +
+                                      R"(","options":["rbind","rprivate"]}])" +
+                                      (extra_annotations.empty() ? "" : ",\"annotations\":{" + extra_annotations + "}"))
+                                         .c_str());
+    harden::Report report = harden::harden_config(config, default_policy(), harden::Context{id, "/nonexistent-bundle"});
+    if (out)
+        *out = config;
+    return report;
+}
+
+bool refused_mount(const harden::Report& report) { return count(report.refused, "mounts") > 0; }
+
+}  // namespace
+
+Test(mounts, denied_paths_their_children_and_their_parents)
+{
+    for (const char* source : {"/", "/etc", "/etc/shadow", "/proc", "/proc/1/root", "/sys/kernel", "/dev/sda", "/boot",
+                               "/root/.ssh", "/run", "/run/docker.sock", "/var/run/docker.sock", "/var/lib/docker",
+                               "/var/lib/docker/containers/other/hostname", "/var/lib", "/var", "/var/lib/kubelet",
+                               "/srv/sockets/docker.sock", "/home/u/containerd.sock", "/var/lib/containerd/io.containerd.content.v1.content"})
+        cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
+    for (const char* source : {"/srv/data", "/home/user/project", "/opt/app", "/var/log/app", "/mnt/nfs", "/tmp/x"})
+        cr_assert(!refused_mount(with_bind(source)), "%s refused", source);
+}
+
+Test(mounts, symlinks_are_resolved_before_the_check)
+{
+    system("rm -rf /tmp/hardrun-unit-links && mkdir -p /tmp/hardrun-unit-links && ln -s /etc /tmp/hardrun-unit-links/e");
+    harden::Report report = with_bind("/tmp/hardrun-unit-links/e");
+    system("rm -rf /tmp/hardrun-unit-links");
+    cr_assert(refused_mount(report));
+    auto refusal = std::find_if(report.refused.begin(), report.refused.end(),
+                                [](const harden::Finding& f) { return f.control == "mounts"; });
+    cr_assert(refusal->detail.find("(/etc)") != std::string::npos, "%s", refusal->detail.c_str());
+}
+
+Test(mounts, engines_own_files_are_allowed_by_shape)
+{
+    std::string docker = "/var/lib/docker/containers/" + std::string(docker_id);
+    for (const std::string& source : {docker + "/hosts", docker + "/hostname", docker + "/resolv.conf",
+                                      docker + "/mounts/shm", std::string("/var/lib/docker/volumes/pgdata/_data"),
+                                      std::string("/var/lib/docker/volumes/pgdata/_data/sub"),
+                                      std::string("/var/lib/containers/storage/overlay-containers/") + docker_id +
+                                          "/userdata/hosts",
+                                      std::string("/var/lib/kubelet/pods/0c7e/etc-hosts"),
+                                      std::string("/var/lib/kubelet/pods/0c7e/volumes/kubernetes.io~empty-dir/cache"),
+                                      std::string("/var/lib/kubelet/pods/0c7e/containers/app/5e1b")})
+        cr_assert(!refused_mount(with_bind(source)), "%s refused", source.c_str());
+    // Another container's files, a volume's parent, the data root itself: refused.
+    for (const char* source : {"/var/lib/docker/containers/0000/hosts", "/var/lib/docker/volumes/pgdata",
+                               "/var/lib/docker/volumes", "/var/lib/docker/containers", "/var/lib/kubelet/pods/0c7e",
+                               "/var/lib/kubelet/pods/0c7e/containers"})
+        cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
+}
+
+Test(mounts, cri_sandbox_files_only_for_this_pod)
+{
+    std::string sandboxes = "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/";
+    const char* member = R"("io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"sb1")";
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/resolv.conf", member, "app1")));
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/shm", member, "app1")));
+    cr_assert(refused_mount(with_bind(sandboxes + "sb2/shm", member, "app1")));
+    const char* sandbox = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"sb2")";
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/hostname", sandbox, "sb1")));
+    cr_assert(refused_mount(with_bind(sandboxes + "sb2/hostname", sandbox, "sb1")));
+    cr_assert(refused_mount(with_bind(sandboxes + "sb1/hostname", "", "sb1")));
+}
+
+Test(mounts, every_bind_gets_nosuid_nodev_and_read_only_files_ro)
+{
+    json::Value config;
+    with_bind("/srv/data", "", docker_id, &config);
+    std::vector<std::string> expected = {"rbind", "rprivate", "nosuid", "nodev"};
+    cr_assert(options_of(config.find("mounts")->items()[0]) == expected);
+    with_bind("/etc/localtime", "", docker_id, &config);
+    expected = {"rbind", "rprivate", "nosuid", "nodev", "ro"};
+    cr_assert(options_of(config.find("mounts")->items()[0]) == expected);
+}
+
+Test(mounts, docker_fixture_passes_for_its_own_id_only)
+{
+    json::Value config = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
+    policy::Policy p = policy::parse(
+        R"({"capabilities":{"allow":[]},"mounts":{"engines":{"docker":["/tmp/hardrun-e2e-2l26q_2s/data"]}}})", "t");
+    json::Value copy = config;
+    cr_assert_eq(count(harden::harden_config(config, p, harden::Context{docker_id, ""}).refused, "mounts"), 0u);
+    cr_assert_eq(count(harden::harden_config(copy, p, harden::Context{"someone-else", ""}).refused, "mounts"), 3u);
 }

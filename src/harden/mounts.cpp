@@ -1,0 +1,211 @@
+// Mounts: what a container may see of the host through bind mounts.
+//  - A bind source (resolved through symlinks on the host, relative ones from the bundle) is
+//    refused when it is a denied path, lies under one, or contains one (binding /var exposes
+//    /var/lib/docker); "/" itself is denied only as itself. A source whose file name is a
+//    runtime's socket (docker.sock ...) is refused wherever it lives.
+//  - The engines bind their own per-container files from their data roots; exactly those
+//    shapes are allowed, never a whole data root or another container's files:
+//      docker      <root>/containers/<this id>/{hosts,hostname,resolv.conf}, .../mounts/...,
+//                  <root>/volumes/<name>/_data[/...]
+//      podman      <root>/overlay-containers/<this id>/userdata/..., <root>/volumes/<name>/_data[/...]
+//      containerd  <root>/io.containerd.grpc.v1.cri/sandboxes/<this pod's sandbox>/{hostname,hosts,
+//                  resolv.conf,shm}, <root>/io.containerd.grpc.v1.cri/containers/<this id>/volumes/...
+//      kubelet     <root>/pods/<uid>/{etc-hosts, containers/<name>/<file>, volumes/<plugin>/<name>[/...],
+//                  volume-subpaths/...}
+//  - Every bind mount gets nosuid and nodev; sources under the policy's read-only paths, and the
+//    denied-but-allowed read-only files (/etc/localtime), get ro.
+// A denied bind is refused, not dropped: removing a mount the caller asked for would start a
+// container that is not what they asked for.
+#include "harden/controls.hpp"
+#include "spec/fields.hpp"
+#include "spec/paths.hpp"
+#include "util/error.hpp"
+
+#include <climits>
+#include <cstdlib>
+
+#include <algorithm>
+
+namespace hardrun::harden {
+namespace {
+
+bool under(const std::string& path, const std::string& dir)
+{
+    if (dir == "/")
+        return true;
+    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+std::vector<std::string> components_below(const std::string& path, const std::string& root)
+{
+    std::vector<std::string> out;
+    if (!under(path, root) || path == root)
+        return out;
+    std::string rest = root == "/" ? path.substr(1) : path.substr(root.size() + 1);
+    size_t start = 0;
+    while (start <= rest.size()) {
+        size_t end = rest.find('/', start);
+        if (end == std::string::npos)
+            end = rest.size();
+        out.push_back(rest.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+bool one_of(const std::string& s, std::initializer_list<const char*> names)
+{
+    return std::any_of(names.begin(), names.end(), [&](const char* n) { return s == n; });
+}
+
+// Whether `source` is one of an engine's own per-container files (see the header comment).
+bool engine_file(const std::string& source, const policy::Mounts& m, const std::string& id, const std::string& sandbox)
+{
+    for (const auto& root : m.docker) {
+        auto c = components_below(source, root);
+        if (c.size() == 3 && c[0] == "containers" && c[1] == id && one_of(c[2], {"hosts", "hostname", "resolv.conf"}))
+            return true;
+        if (c.size() >= 4 && c[0] == "containers" && c[1] == id && c[2] == "mounts")
+            return true;
+        if (c.size() >= 3 && c[0] == "volumes" && c[2] == "_data")
+            return true;
+    }
+    for (const auto& root : m.podman) {
+        auto c = components_below(source, root);
+        if (c.size() >= 4 && c[0] == "overlay-containers" && c[1] == id && c[2] == "userdata")
+            return true;
+        if (c.size() >= 3 && c[0] == "volumes" && c[2] == "_data")
+            return true;
+    }
+    for (const auto& root : m.containerd) {
+        auto c = components_below(source, root);
+        if (c.size() == 4 && c[0] == "io.containerd.grpc.v1.cri" && c[1] == "sandboxes" && !sandbox.empty() &&
+            c[2] == sandbox && one_of(c[3], {"hostname", "hosts", "resolv.conf", "shm"}))
+            return true;
+        if (c.size() >= 5 && c[0] == "io.containerd.grpc.v1.cri" && c[1] == "containers" && c[2] == id &&
+            c[3] == "volumes")
+            return true;
+    }
+    for (const auto& root : m.kubelet) {
+        auto c = components_below(source, root);
+        if (c.size() >= 3 && c[0] == "pods" &&
+            ((c.size() == 3 && c[2] == "etc-hosts") || (c.size() == 5 && c[2] == "containers") ||
+             (c.size() >= 5 && (c[2] == "volumes" || c[2] == "volume-subpaths"))))
+            return true;
+    }
+    return false;
+}
+
+// The deny entry that `source` hits, or "".
+std::string denied_by(const std::string& source, const policy::Mounts& m)
+{
+    for (const auto& d : m.deny) {
+        if (d == "/" ? source == "/" : (under(source, d) || under(d, source)))
+            return d;
+    }
+    std::string name = source.substr(source.rfind('/') + 1);
+    for (const auto& n : m.deny_names)
+        if (name == n)
+            return n;
+    for (const auto* roots : {&m.docker, &m.containerd, &m.podman, &m.kubelet})
+        for (const auto& root : *roots)
+            if (under(source, root) || under(root, source))
+                return root;
+    return "";
+}
+
+// The source as the kernel will find it: symlinks resolved (a missing source stays as written:
+// runc will fail on it).
+std::string resolve(const std::string& source, const std::string& bundle)
+{
+    std::string path = source[0] == '/' ? source : (bundle.empty() ? "." : bundle) + "/" + source;
+    char buf[PATH_MAX];
+    if (realpath(path.c_str(), buf))
+        return buf;
+    return spec::clean_path(path);
+}
+
+bool is_bind(json::Value& mount, const std::string& where)
+{
+    json::Value* type = spec::field(mount, "type", json::Kind::string, where);
+    if (type && type->as_string() == "bind")
+        return true;
+    json::Value* options = spec::field(mount, "options", json::Kind::array, where);
+    return options && std::any_of(options->items().begin(), options->items().end(), [](const json::Value& o) {
+               return o.is_string() && (o.as_string() == "bind" || o.as_string() == "rbind");
+           });
+}
+
+}  // namespace
+
+void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
+{
+    const policy::Mounts& m = policy.mounts;
+    Decision decision(report, "mounts", m.mode);
+    json::Value* list = spec::field(config, "mounts", json::Kind::array, "/");
+    if (!list)
+        return;
+
+    // A CRI pod's sandbox id: the sandbox itself, or the id containerd gives its members.
+    std::string sandbox;
+    if (json::Value* annotations = spec::field(config, "annotations", json::Kind::object, "/")) {
+        const json::Value* type = annotations->find("io.kubernetes.cri.container-type");
+        const json::Value* id = annotations->find("io.kubernetes.cri.sandbox-id");
+        if (type && type->is_string() && type->as_string() == "sandbox")
+            sandbox = context.container_id;
+        else if (id && id->is_string())
+            sandbox = id->as_string();
+    }
+
+    for (size_t i = 0; i < list->items().size(); ++i) {
+        json::Value& mount = list->items()[i];
+        std::string where = "/mounts/" + std::to_string(i);
+        if (!mount.is_object())
+            throw Error(where + " must be an object");
+        if (!is_bind(mount, where))
+            continue;
+        json::Value* source = spec::field(mount, "source", json::Kind::string, where);
+        if (!source || source->as_string().empty())
+            throw Error(where + " is a bind mount without a source");
+        std::string resolved = resolve(source->as_string(), context.bundle);
+        std::string shown = source->as_string() + (resolved != source->as_string() ? " (" + resolved + ")" : "");
+
+        // Read-only paths match the source as written or as resolved (/etc/localtime is a
+        // symlink into /usr/share/zoneinfo); denials only ever look at the resolved one.
+        std::string written = spec::clean_path(source->as_string());
+        auto matches = [&](const std::vector<std::string>& dirs) {
+            return std::any_of(dirs.begin(), dirs.end(),
+                               [&](const std::string& d) { return under(resolved, d) || under(written, d); });
+        };
+        bool read_only = matches(m.read_only);
+        if (!engine_file(resolved, m, context.container_id, sandbox)) {
+            bool allowed_ro = matches(m.allow_read_only);
+            std::string denial = allowed_ro ? "" : denied_by(resolved, m);
+            if (!denial.empty()) {
+                decision.refuse(where + "/source", "bind of " + shown + " is denied (" + denial + ")");
+                continue;
+            }
+            read_only = read_only || allowed_ro;
+        }
+
+        json::Value* options = spec::field(mount, "options", json::Kind::array, where);
+        std::vector<std::string> required = {"nosuid", "nodev"};
+        if (read_only)
+            required.push_back("ro");
+        for (const auto& option : required) {
+            bool present = options && std::any_of(options->items().begin(), options->items().end(),
+                                                  [&](const json::Value& o) { return o.is_string() && o.as_string() == option; });
+            if (present || !decision.change(where + "/options", "bind of " + shown + " without " + option + ", added"))
+                continue;
+            if (!options)
+                options = &mount.set("options", json::Value::array());
+            if (option == "ro")  // "rw" and "ro" together: the last wins in runc; drop rw
+                options->items().erase(std::remove_if(options->items().begin(), options->items().end(),
+                                                      [](const json::Value& o) { return o.is_string() && o.as_string() == "rw"; }),
+                                       options->items().end());
+            options->items().push_back(json::Value::string(option));
+        }
+    }
+}
+
+}  // namespace hardrun::harden
