@@ -44,4 +44,7 @@ void devices(json::Value& config, const policy::Policy& policy, Report& report);
 // (kernel_interfaces.cpp): what --privileged turns off.
 void kernel_interfaces(json::Value& config, const policy::Policy& policy, Report& report);
 
+// Only safe namespaced sysctls (sysctls.cpp).
+void sysctls(json::Value& config, const policy::Policy& policy, Report& report);
+
 }  // namespace hardrun::harden

@@ -30,6 +30,7 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
     mounts(config, policy, context, report);
     devices(config, policy, report);
     kernel_interfaces(config, policy, report);
+    sysctls(config, policy, report);
 
     if (policy.rewrites()) {
         json::Value& annotations = spec::object_field(config, "annotations", "/");

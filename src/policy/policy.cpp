@@ -254,7 +254,8 @@ bool Policy::rewrites() const
 {
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
            resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
-           devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce;
+           devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce ||
+           sysctls.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -307,6 +308,21 @@ Policy parse(std::string_view text, const std::string& source)
                 }
             }
             dev.finish();
+        }
+        if (const json::Value* v = r.take("sysctls")) {
+            ObjectReader sys(*v, "/sysctls");
+            p.sysctls.mode = mode_at(sys.take("mode"), "/sysctls/mode");
+            if (const json::Value* allow = sys.take("allow")) {
+                if (!allow->is_array())
+                    throw Error("/sysctls/allow must be an array of sysctl names");
+                for (size_t i = 0; i < allow->items().size(); ++i) {
+                    std::string name = string_at(allow->items()[i], "/sysctls/allow/" + std::to_string(i));
+                    if (name.find_first_of("/ ") != std::string::npos)
+                        throw Error("/sysctls/allow/" + std::to_string(i) + " must be a dotted sysctl name");
+                    p.sysctls.allow.push_back(name);
+                }
+            }
+            sys.finish();
         }
         if (const json::Value* v = r.take("mounts"))
             p.mounts = mounts_at(*v, "/mounts", p.mounts);

@@ -85,6 +85,12 @@ struct Mounts {
     std::vector<std::string> kubelet = {"/var/lib/kubelet"};
 };
 
+// Sysctls beyond Kubernetes' safe set and the container's own net.*.
+struct Sysctls {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> allow;
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -96,6 +102,7 @@ struct Policy {
     Namespaces namespaces;
     Devices devices;
     Mounts mounts;
+    Sysctls sysctls;
     KernelInterfaces kernel;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 

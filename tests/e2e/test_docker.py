@@ -277,3 +277,12 @@ def test_engine_files_and_volumes_work_from_a_known_data_root(engine_policy_dock
     for source in (d.data_root, os.path.join(d.data_root, "containers", other), os.path.join(d.data_root, "volumes")):
         r = run_sh(d, "true", "-v", source + ":/x")
         assert r.returncode != 0 and "is denied" in r.stderr, (source, r.stderr)
+
+
+def test_unsafe_sysctls_are_dropped_safe_ones_kept(docker):
+    script = "cat /proc/sys/kernel/shmmax /proc/sys/net/core/somaxconn"
+    flags = ("--sysctl", "kernel.shmmax=1048576", "--sysctl", "net.core.somaxconn=1000")
+    under_runc = run_sh(docker, script, *flags, runtime="runc").stdout.split()
+    assert under_runc == ["1048576", "1000"]
+    shmmax, somaxconn = run_sh(docker, script, *flags).stdout.split()
+    assert shmmax != "1048576" and somaxconn == "1000"

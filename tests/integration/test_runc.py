@@ -306,8 +306,8 @@ def test_policy_audit_mode_changes_nothing(runtime, make_bundle, policy_file, tm
     assert status["CapBnd"] == cap_hex(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
     event = json.loads(audit.read_text().splitlines()[-1])
     assert event["outcome"] == "unchanged"
-    # runc spec's config: everything but devices and mounts (no binds, no host devices) needs work.
-    assert {f["control"] for f in event["audited"]} == set(CONTROLS) - {"devices", "mounts"}
+    # runc spec's config: everything but devices, mounts and sysctls (none there) needs work.
+    assert {f["control"] for f in event["audited"]} == set(CONTROLS) - {"devices", "mounts", "sysctls"}
 
 
 def test_audit_line_records_the_changes(runtime, make_bundle, policy_file, tmp_path):

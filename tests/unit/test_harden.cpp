@@ -21,7 +21,7 @@ policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, co
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
                        R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}";
-    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts"})
+    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts", "sysctls"})
         text += std::string(",\"") + control + R"(":{"mode":")" + others + "\"}";
     return policy::parse(text + "}", "test");
 }
@@ -638,4 +638,25 @@ Test(mounts, docker_fixture_passes_for_its_own_id_only)
     json::Value copy = config;
     cr_assert_eq(count(harden::harden_config(config, p, harden::Context{docker_id, ""}).refused, "mounts"), 0u);
     cr_assert_eq(count(harden::harden_config(copy, p, harden::Context{"someone-else", ""}).refused, "mounts"), 3u);
+}
+
+Test(sysctls, safe_and_own_network_ones_stay_others_go)
+{
+    json::Value config = config_with(
+        R"(,"linux":{"namespaces":[{"type":"network"}],"sysctl":{"net.ipv4.ping_group_range":"0 2147483647",)"
+        R"("net.core.somaxconn":"1024","kernel.shm_rmid_forced":"1","kernel.shmmax":"1","kernel.domainname":"x",)"
+        R"("vm.overcommit_memory":"1"}})");
+    harden::Report report = harden::harden_config(config, default_policy());
+    std::string kept = json::serialize(*config.find("linux")->find("sysctl"));
+    cr_assert_eq(kept, R"({"net.ipv4.ping_group_range":"0 2147483647","net.core.somaxconn":"1024","kernel.shm_rmid_forced":"1"})");
+    cr_assert_eq(count(report.changed, "sysctls"), 3u);
+}
+
+Test(sysctls, no_net_sysctls_in_the_hosts_network_namespace)
+{
+    policy::Policy p = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"hostNetwork":true},)"
+                                     R"("sysctls":{"allow":["kernel.shmmax"]}})", "t");
+    json::Value config = config_with(R"(,"linux":{"sysctl":{"net.ipv4.tcp_syncookies":"1","kernel.shmmax":"5"}})");
+    harden::harden_config(config, p);
+    cr_assert_eq(json::serialize(*config.find("linux")->find("sysctl")), R"({"kernel.shmmax":"5"})");
 }
