@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole test suite, as CI runs it (.ci/run calls this):
 #   1. dependencies (scripts/install-deps.sh)
-#   2. build with warnings as errors; unit tests (criterion)
+#   2. build with warnings as errors (named profiles read from profiles/); unit tests (criterion)
 #   3. a second build with address and undefined-behaviour sanitizers; unit tests again
 #   4. integration tests: real containers through hardrun and runc (both builds)
 #   5. end-to-end tests: private dockerd, containerd and podman driving hardrun
@@ -40,12 +40,12 @@ pytest_suite() {  # pytest_suite NAME BINARY PATHS...
 }
 
 step "build (warnings as errors)"
-build build-ci --buildtype=debugoptimized || failed_steps+=(build)
+build build-ci --buildtype=debugoptimized -Dprofiles_dir="$repo/profiles" || failed_steps+=(build)
 step "unit tests"
 unit build-ci || failed_steps+=(unit)
 
 step "build with address,undefined sanitizers"
-build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug || failed_steps+=(build-asan)
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug -Dprofiles_dir="$repo/profiles" || failed_steps+=(build-asan)
 step "unit tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 unit build-asan || failed_steps+=(unit-asan)
 

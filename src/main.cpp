@@ -16,6 +16,12 @@ int main(int argc, char** argv)
     cli::Invocation inv;
     try {
         cli::parse(args, inv);
+        // Installed as hardrun-NAME (one binary for several Docker runtimes or RuntimeClasses),
+        // the profile NAME is the policy, unless --hardrun-policy names one.
+        std::string name = argc > 0 ? argv[0] : "";
+        name = name.substr(name.rfind('/') + 1);
+        if (!inv.policy && name.rfind("hardrun-", 0) == 0 && name.size() > 8)
+            inv.policy = name.substr(8);
         return commands::dispatch(inv);
     } catch (const Error& e) {
         log::error({inv.log_path, inv.log_format == "json"}, std::string("hardrun: ") + e.what());

@@ -42,6 +42,9 @@ struct Vetted {
 // update: vet -r FILE, -r - and the limit flags, then hand over (update.cpp).
 [[noreturn]] void update(const cli::Invocation& inv, const cli::CommandLine& cmd);
 
+// hardrun check: a dry run over a config (check.cpp).
+int check(const cli::Invocation& inv);
+
 // --version: hardrun's version, then the real runtime's (version.cpp).
 int version(const cli::Invocation& inv);
 

@@ -36,7 +36,8 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
         file = read_dir_file(config_path, max_config_bytes);
         config = json::parse(file.text);
         std::string bundle = config_path.substr(0, config_path.size() - std::string("/config.json").size());
-        report = harden::harden_config(config, policy, harden::Context{id, bundle});
+        report = harden::harden_config(config, policy, harden::Context{id, bundle},
+                                       [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {
         throw Error(config_path + ": " + std::string(e.what()));
     }

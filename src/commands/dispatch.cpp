@@ -11,6 +11,8 @@ int dispatch(const cli::Invocation& inv)
         return version(inv);
 
     const std::string& c = inv.command;
+    if (c == "check")  // hardrun's own command; runc has none of that name
+        return check(inv);
     if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help

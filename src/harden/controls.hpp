@@ -17,6 +17,11 @@ void capabilities(json::Value& process, const std::string& where, const policy::
 // process.noNewPrivileges = true (no_new_privileges.cpp).
 void no_new_privileges(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
 
+// No uid 0 without a user namespace remapping it, when the policy says nonRoot (user.cpp).
+// `config` is the whole config.json, or nullptr for an exec's process.json.
+void user(json::Value& process, const std::string& where, json::Value* config, const policy::Policy& policy,
+          Report& report);
+
 // Config-level controls take the whole config.json.
 
 // pids and memory limits: default where unset, ceiling where higher; swap held to memory

@@ -4,26 +4,25 @@
 #include "spec/fields.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
+
 namespace hardrun::harden {
 namespace {
 
-void process_controls(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report)
+void process_controls(json::Value& process, const std::string& where, json::Value* config,
+                      const policy::Policy& policy, Report& report)
 {
     capabilities(process, where, policy, report);
     no_new_privileges(process, where, policy, report);
+    user(process, where, config, policy, report);
 }
 
-}  // namespace
-
-Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context)
+void config_controls(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
-    if (!config.is_object())
-        throw Error("config.json must hold a JSON object");
-    Report report;
     json::Value* process = spec::field(config, "process", json::Kind::object, "/");
     if (!process)
         throw Error("config.json has no \"process\"; nothing to run");
-    process_controls(*process, "/process", policy, report);
+    process_controls(*process, "/process", &config, policy, report);
     resources(config, policy, report);
     rootfs(config, policy, report);
     namespaces(config, policy, report);
@@ -31,12 +30,44 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
     devices(config, policy, report);
     kernel_interfaces(config, policy, report);
     sysctls(config, policy, report);
+}
 
-    if (policy.rewrites()) {
-        json::Value& annotations = spec::object_field(config, "annotations", "/");
-        const json::Value* current = annotations.find(policy_annotation);
-        if (!current || !current->is_string() || current->as_string() != policy.digest) {
-            annotations.set(policy_annotation, json::Value::string(policy.digest));
+}  // namespace
+
+Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context,
+                     const ProfileLoader& load_profile)
+{
+    if (!config.is_object())
+        throw Error("config.json must hold a JSON object");
+    Report report;
+    config_controls(config, policy, context, report);
+    std::string digest = policy.digest;
+    bool rewrites = policy.rewrites();
+
+    json::Value* annotations = spec::field(config, "annotations", json::Kind::object, "/");
+    const json::Value* wanted = annotations ? annotations->find(profile_annotation) : nullptr;
+    if (wanted) {
+        const std::string name = wanted->is_string() ? wanted->as_string() : "";
+        const auto& selectable = policy.selectable;
+        if (std::find(selectable.begin(), selectable.end(), name) == selectable.end() || !load_profile) {
+            report.refused.push_back({"profile", std::string("/annotations/") + profile_annotation,
+                                      "\"" + name + "\" is not a profile this policy lets a container select"});
+        } else {
+            // Applied after the policy, the profile can only tighten: every control only
+            // removes, lowers or adds, never undoes what the first pass did.
+            policy::Policy profile = load_profile(name);
+            config_controls(config, profile, context, report);
+            report.profile = name;
+            digest += "+" + profile.digest;
+            rewrites = rewrites || profile.rewrites();
+        }
+    }
+
+    if (rewrites) {
+        json::Value& all = spec::object_field(config, "annotations", "/");
+        const json::Value* current = all.find(policy_annotation);
+        if (!current || !current->is_string() || current->as_string() != digest) {
+            all.set(policy_annotation, json::Value::string(digest));
             report.annotated = true;
         }
     }
@@ -47,7 +78,7 @@ void harden_process(json::Value& process, const policy::Policy& policy, Report& 
 {
     if (!process.is_object())
         throw Error("the process file must hold a JSON object");
-    process_controls(process, "", policy, report);
+    process_controls(process, "", nullptr, policy, report);
 }
 
 Report harden_process(json::Value& process, const policy::Policy& policy)

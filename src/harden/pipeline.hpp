@@ -6,6 +6,7 @@
 #include "json/value.hpp"
 #include "policy/policy.hpp"
 
+#include <functional>
 #include <string>
 
 namespace hardrun::harden {
@@ -20,7 +21,16 @@ struct Context {
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
 };
 
-Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context = {});
+// The annotation by which a config picks a profile among the policy's "selectable" ones.
+inline constexpr const char* profile_annotation = "run.hardrun.profile";
+
+// Loads a named profile (policy::load in production; tests pass their own).
+using ProfileLoader = std::function<policy::Policy(const std::string& name)>;
+
+// All controls of `policy`; then, if the config's run.hardrun.profile names a selectable
+// profile, all controls of that profile too. Marks the config with the policy annotation.
+Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context = {},
+                     const ProfileLoader& load_profile = nullptr);
 Report harden_process(json::Value& process, const policy::Policy& policy);
 // The same, adding to an existing report (exec also vets its --cap flags).
 void harden_process(json::Value& process, const policy::Policy& policy, Report& report);

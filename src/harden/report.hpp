@@ -21,6 +21,7 @@ struct Report {
     std::vector<Finding> audited;   // would have been applied (audit)
     std::vector<Finding> refused;   // non-compliance in refuse mode: the create must fail
     bool annotated = false;         // the policy annotation was added or updated
+    std::string profile;            // the profile the config selected by annotation, if any
 
     // Whether the document must be written back.
     bool modified() const { return !changed.empty() || annotated; }

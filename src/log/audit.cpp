@@ -12,9 +12,7 @@
 #include <cstring>
 
 namespace hardrun::log {
-namespace {
-
-json::Value findings(const std::vector<harden::Finding>& list)
+json::Value findings_json(const std::vector<harden::Finding>& list)
 {
     json::Value out = json::Value::array();
     for (const auto& f : list) {
@@ -26,8 +24,6 @@ json::Value findings(const std::vector<harden::Finding>& list)
     }
     return out;
 }
-
-}  // namespace
 
 std::string audit(const policy::Policy& policy, const AuditEvent& event)
 {
@@ -41,10 +37,12 @@ std::string audit(const policy::Policy& policy, const AuditEvent& event)
         v.set("outcome", json::Value::string(event.outcome));
         v.set("policy", json::Value::string(policy.source));
         v.set("digest", json::Value::string(policy.digest));
+        if (event.report && !event.report->profile.empty())
+            v.set("profile", json::Value::string(event.report->profile));
         if (event.report) {
-            v.set("changed", findings(event.report->changed));
-            v.set("audited", findings(event.report->audited));
-            v.set("refused", findings(event.report->refused));
+            v.set("changed", findings_json(event.report->changed));
+            v.set("audited", findings_json(event.report->audited));
+            v.set("refused", findings_json(event.report->refused));
         }
         line = json::serialize(v) + "\n";
     } catch (const std::exception& e) {

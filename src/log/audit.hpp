@@ -3,6 +3,7 @@
 #pragma once
 
 #include "harden/report.hpp"
+#include "json/value.hpp"
 #include "policy/policy.hpp"
 
 #include <string>
@@ -16,6 +17,10 @@ struct AuditEvent {
     std::string outcome;     // "rewritten", "unchanged", "refused"
     const harden::Report* report = nullptr;
 };
+
+// A report's findings as a JSON array of {control, path, detail} (for the audit log and
+// `hardrun check --json`).
+json::Value findings_json(const std::vector<harden::Finding>& findings);
 
 // Append the event. Returns an error message, or "" on success; never throws: failing to
 // audit must not mask the outcome, the caller decides what to do with the message.

@@ -99,6 +99,17 @@ Capabilities capabilities_at(const json::Value& v, const std::string& path)
     return caps;
 }
 
+}  // namespace
+
+bool valid_profile_name(const std::string& name)
+{
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+namespace {
+
 int64_t positive_at(const json::Value* v, const std::string& path, int64_t fallback)
 {
     if (!v)
@@ -255,7 +266,7 @@ bool Policy::rewrites() const
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
            resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
            devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce ||
-           sysctls.mode == Mode::enforce;
+           sysctls.mode == Mode::enforce || (user.non_root && user.mode == Mode::enforce);
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -309,6 +320,26 @@ Policy parse(std::string_view text, const std::string& source)
             }
             dev.finish();
         }
+        if (const json::Value* v = r.take("user")) {
+            ObjectReader u(*v, "/user");
+            p.user.mode = mode_at(u.take("mode"), "/user/mode");
+            if (const json::Value* non_root = u.take("nonRoot")) {
+                if (!non_root->is_bool())
+                    throw Error("/user/nonRoot must be true or false");
+                p.user.non_root = non_root->as_bool();
+            }
+            u.finish();
+        }
+        if (const json::Value* v = r.take("selectable")) {
+            if (!v->is_array())
+                throw Error("/selectable must be an array of profile names");
+            for (size_t i = 0; i < v->items().size(); ++i) {
+                std::string name = string_at(v->items()[i], "/selectable/" + std::to_string(i));
+                if (!valid_profile_name(name))
+                    throw Error("/selectable/" + std::to_string(i) + ": invalid profile name \"" + name + "\"");
+                p.selectable.push_back(name);
+            }
+        }
         if (const json::Value* v = r.take("sysctls")) {
             ObjectReader sys(*v, "/sysctls");
             p.sysctls.mode = mode_at(sys.take("mode"), "/sysctls/mode");
@@ -357,11 +388,7 @@ std::string policy_path(const std::optional<std::string>& requested)
         path = *requested;
         if (path.find('/') == std::string::npos) {
             // A profile name: only [A-Za-z0-9_-], so it cannot walk out of the profiles dir.
-            bool plain = !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
-                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '_';
-            });
-            if (!plain)
+            if (!valid_profile_name(path))
                 throw Error("invalid policy profile name \"" + path + "\"");
             path = std::string(HARDRUN_PROFILES_DIR) + "/" + path + ".json";
         }

@@ -91,6 +91,12 @@ struct Sysctls {
     std::vector<std::string> allow;
 };
 
+// User: with non_root, uid 0 only inside a user namespace that remaps it.
+struct User {
+    Mode mode = Mode::enforce;
+    bool non_root = false;
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -103,6 +109,10 @@ struct Policy {
     Devices devices;
     Mounts mounts;
     Sysctls sysctls;
+    User user;
+    // Profiles a config may pick with the annotation run.hardrun.profile; they are applied
+    // after this policy, so they can only tighten.
+    std::vector<std::string> selectable;
     KernelInterfaces kernel;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
@@ -111,6 +121,9 @@ struct Policy {
 };
 
 extern const char* const builtin_policy_text;
+
+// Profile names: letters, digits, '-' and '_' (so a name cannot leave the profiles directory).
+bool valid_profile_name(const std::string& name);
 
 // Parse and validate policy text. `source` names it in messages.
 Policy parse(std::string_view text, const std::string& source);

@@ -540,3 +540,62 @@ def test_an_allowed_bind_gets_nosuid_nodev(runtime, make_bundle, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == "hello"
     assert {"nosuid", "nodev"} <= set(lines[1].split()[3].split(","))
+
+
+def test_strict_profile_by_flag_and_by_program_name(runtime, make_bundle, tmp_path):
+    b = make_bundle("sh", "-c", "grep -E 'CapBnd|NoNewPrivs' /proc/self/status; grep ' /tmp ' /proc/self/mounts")
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", "strict"))
+    assert r.returncode == 1 and "runs as root" in r.stderr, r.stderr
+    assert b.bytes() == before
+    link = tmp_path / "hardrun-strict"
+    os.symlink(runtime.hardrun_bin, link)
+    r = run([str(link), "--root", runtime.root, "run", "--bundle", b.path, runtime.new_id()])
+    assert r.returncode == 1 and "runs as root" in r.stderr and "strict.json" in r.stderr
+    b.edit(lambda c: c["process"]["user"].update(uid=1000, gid=1000))
+    r = run([str(link), "--root", runtime.root, "run", "--bundle", b.path, runtime.new_id()])
+    assert r.returncode == 0, r.stderr
+    status = proc_status(r.stdout)
+    assert status["CapBnd"] == cap_hex(["CAP_NET_BIND_SERVICE"]) and status["NoNewPrivs"] == "1"
+    assert "noexec" in r.stdout.splitlines()[-1]
+
+
+def test_annotation_selects_a_selectable_profile_only(runtime, make_bundle):
+    b = make_bundle("true")
+    b.edit(lambda c: c.setdefault("annotations", {}).update({"run.hardrun.profile": "strict"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "runs as root" in r.stderr, r.stderr
+    b.edit(lambda c: c["annotations"].update({"run.hardrun.profile": "audit"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "not a profile this policy lets a container select" in r.stderr
+
+
+def test_audit_profile_changes_nothing(runtime, make_bundle):
+    b = make_bundle("cat", "/proc/self/status")
+    b.edit(lambda c: (c["process"].update(noNewPrivileges=False), c["root"].update(readonly=False)))
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", "audit"))
+    assert r.returncode == 0, r.stderr
+    assert b.bytes() == before
+    assert proc_status(r.stdout)["NoNewPrivs"] == "0"
+
+
+def test_check_is_a_dry_run(hardrun_bin, make_bundle):
+    b = make_bundle("true")
+    before = b.bytes()
+    r = run([hardrun_bin, "check", "--bundle", b.path])
+    assert r.returncode == 0, r.stderr
+    assert "would be rewritten" in r.stdout and "rootfs" in r.stdout
+    r = run([hardrun_bin, "check", "--json", b.config_path])
+    report = json.loads(r.stdout)
+    assert report["result"] == "rewritten" and any(f["control"] == "rootfs" for f in report["changed"])
+    b.edit(lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
+    r = run([hardrun_bin, "check", "--json", "--bundle", b.path])
+    assert r.returncode == 1 and json.loads(r.stdout)["result"] == "refused"
+    r = run([hardrun_bin, "--hardrun-policy", "strict", "check", "--bundle", b.path])
+    assert r.returncode == 1 and "runs as root" in r.stdout
+    b.edit(lambda c: c["linux"]["namespaces"].append({"type": "pid"}))
+    assert b.bytes() != before  # only the test's own edits changed it
+    assert "hardrun" not in b.bytes().decode()
+    r = run([hardrun_bin, "check", "--bogus"])
+    assert r.returncode == 1 and "unknown option" in r.stderr

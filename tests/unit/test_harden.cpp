@@ -660,3 +660,61 @@ Test(sysctls, no_net_sysctls_in_the_hosts_network_namespace)
     harden::harden_config(config, p);
     cr_assert_eq(json::serialize(*config.find("linux")->find("sysctl")), R"({"kernel.shmmax":"5"})");
 }
+
+namespace {
+
+policy::Policy load_test_profile(const std::string& name)
+{
+    if (name == "tight")
+        return policy::parse(R"({"capabilities":{"allow":["CAP_KILL"]},"resources":{"pids":{"default":64,"max":128}}})",
+                             "tight");
+    if (name == "loose")  // asks for more than the base policy: must change nothing
+        return policy::parse(R"({"capabilities":{"allow":["CAP_SYS_ADMIN","CAP_KILL","CAP_CHOWN","CAP_NET_RAW"]},)"
+                             R"("resources":{"pids":{"default":100000,"max":100000}},"namespaces":{"hostNetwork":true}})",
+                             "loose");
+    throw Error("no profile " + name);
+}
+
+json::Value annotated(const char* profile)
+{
+    return json::parse(std::string(R"({"process":{"args":["sh"],"capabilities":{"bounding":["CAP_KILL","CAP_CHOWN","CAP_SYS_ADMIN"]}},)"
+                                   R"("root":{"path":"r"},"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},)"
+                                   R"({"type":"mount"},{"type":"network"},{"type":"cgroup"}]},"annotations":{"run.hardrun.profile":")") +
+                       profile + "\"}}");
+}
+
+}  // namespace
+
+Test(profiles, a_selectable_profile_picked_by_annotation_tightens)
+{
+    policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL","CAP_CHOWN"]},"selectable":["tight","loose"]})", "base");
+    json::Value config = annotated("tight");
+    harden::Report report = harden::harden_config(config, base, {}, load_test_profile);
+    cr_assert_eq(report.profile, "tight");
+    cr_assert(names(*config.find("process")->find("capabilities"), "bounding") == std::vector<std::string>({"CAP_KILL"}));
+    // The base's default (1024) is above the profile's ceiling (128): lowered.
+    cr_assert_eq(*config.find("linux")->find("resources")->find("pids")->find("limit")->as_int64(), 128);
+    std::string stamp = config.find("annotations")->find(harden::policy_annotation)->as_string();
+    cr_assert_eq(stamp, base.digest + "+" + load_test_profile("tight").digest);
+    cr_assert(!harden::harden_config(config, base, {}, load_test_profile).modified(), "not idempotent");
+}
+
+Test(profiles, a_looser_profile_cannot_loosen)
+{
+    policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL","CAP_CHOWN"]},"selectable":["loose"]})", "base");
+    json::Value config = annotated("loose");
+    harden::harden_config(config, base, {}, load_test_profile);
+    cr_assert(names(*config.find("process")->find("capabilities"), "bounding") ==
+              std::vector<std::string>({"CAP_KILL", "CAP_CHOWN"}));
+    cr_assert_eq(*config.find("linux")->find("resources")->find("pids")->find("limit")->as_int64(), 1024);
+}
+
+Test(profiles, a_profile_not_marked_selectable_is_refused)
+{
+    policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL"]},"selectable":["tight"]})", "base");
+    for (const char* name : {"loose", "../../etc/x", ""}) {
+        json::Value config = annotated(name);
+        harden::Report report = harden::harden_config(config, base, {}, load_test_profile);
+        cr_assert_eq(count(report.refused, "profile"), 1u, "%s", name);
+    }
+}

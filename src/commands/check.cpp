@@ -1,0 +1,115 @@
+// `hardrun check [--json] [--id ID] [--bundle DIR | FILE]`: what the policy would change in a
+// config and what it would refuse, without writing anything or running a container. Exit
+// status 0 when the config would be accepted (rewritten or not), 1 when it would be refused.
+#include "commands/commands.hpp"
+
+#include "harden/pipeline.hpp"
+#include "json/value.hpp"
+#include "log/audit.hpp"
+#include "policy/policy.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+#include <cstdio>
+
+namespace hardrun::commands {
+namespace {
+
+struct CheckArgs {
+    bool json = false;
+    std::string id;
+    std::string bundle;
+    std::string file;
+};
+
+CheckArgs parse_check_args(const cli::Invocation& inv)
+{
+    CheckArgs a;
+    const auto& args = inv.runtime_args;
+    for (size_t i = inv.command_index + 1; i < args.size(); ++i) {
+        std::string arg = args[i];
+        std::string name = arg.rfind("--", 0) == 0 ? arg.substr(2) : arg.rfind("-", 0) == 0 ? arg.substr(1) : "";
+        std::string value;
+        bool has_value = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+            has_value = true;
+        }
+        auto take = [&]() {
+            if (has_value)
+                return value;
+            if (i + 1 >= args.size())
+                throw Error("check: " + arg + " needs a value");
+            return args[++i];
+        };
+        if (name == "json")
+            a.json = true;
+        else if (name == "id")
+            a.id = take();
+        else if (name == "bundle" || name == "b")
+            a.bundle = take();
+        else if (!name.empty())
+            throw Error("check: unknown option " + arg + " (usage: hardrun check [--json] [--id ID] [--bundle DIR | FILE])");
+        else if (a.file.empty())
+            a.file = arg;
+        else
+            throw Error("check: more than one file given");
+    }
+    if (!a.bundle.empty() && !a.file.empty())
+        throw Error("check: give --bundle DIR or FILE, not both");
+    if (a.file.empty())
+        a.file = (a.bundle.empty() ? std::string(".") : a.bundle) + "/config.json";
+    return a;
+}
+
+void print_findings(const char* what, const std::vector<harden::Finding>& findings)
+{
+    for (const auto& f : findings)
+        std::printf("  %-8s %-17s %-40s %s\n", what, f.control.c_str(), f.path.c_str(), f.detail.c_str());
+}
+
+}  // namespace
+
+int check(const cli::Invocation& inv)
+{
+    CheckArgs args = parse_check_args(inv);
+    policy::Policy policy = policy::load(inv.policy);
+    std::string bundle = args.file.substr(0, args.file.rfind('/') == std::string::npos ? 0 : args.file.rfind('/'));
+    DirFile file = read_dir_file(args.file, 16u << 20);
+    json::Value config;
+    harden::Report report;
+    try {
+        config = json::parse(file.text);
+        report = harden::harden_config(config, policy, harden::Context{args.id, bundle.empty() ? "." : bundle},
+                                       [](const std::string& name) { return policy::load(name); });
+    } catch (const Error& e) {
+        throw Error(args.file + ": " + std::string(e.what()));
+    }
+    const char* result = !report.refused.empty() ? "refused" : report.modified() ? "rewritten" : "unchanged";
+    if (args.json) {
+        json::Value out = json::Value::object();
+        out.set("file", json::Value::string(args.file));
+        out.set("policy", json::Value::string(policy.source));
+        out.set("digest", json::Value::string(policy.digest));
+        if (!report.profile.empty())
+            out.set("profile", json::Value::string(report.profile));
+        out.set("result", json::Value::string(result));
+        out.set("changed", log::findings_json(report.changed));
+        out.set("audited", log::findings_json(report.audited));
+        out.set("refused", log::findings_json(report.refused));
+        std::printf("%s\n", json::serialize(out).c_str());
+    } else {
+        std::printf("%s: policy %s (%s)%s\n", args.file.c_str(), policy.source.c_str(), policy.digest.c_str(),
+                    report.profile.empty() ? "" : (", profile " + report.profile).c_str());
+        print_findings("refuse", report.refused);
+        print_findings("change", report.changed);
+        print_findings("audit", report.audited);
+        std::printf("result: %s\n", !report.refused.empty() ? "would be refused"
+                                    : report.modified()     ? "would be rewritten"
+                                                            : "compliant, nothing to change");
+    }
+    return report.refused.empty() ? 0 : 1;
+}
+
+}  // namespace hardrun::commands
