@@ -599,3 +599,27 @@ def test_check_is_a_dry_run(hardrun_bin, make_bundle):
     assert "hardrun" not in b.bytes().decode()
     r = run([hardrun_bin, "check", "--bogus"])
     assert r.returncode == 1 and "unknown option" in r.stderr
+
+
+@pytest.mark.parametrize("flags,what", [
+    (["--no-new-privs=false"], "no_new_privs off"),
+    (["--apparmor", "unconfined"], "confinement"),
+    (["--process-label", "system_u:system_r:spc_t:s0"], "confinement"),
+    (["--cap", "CAP_NET_RAW"], "allowlist"),
+])
+def test_exec_flags_that_undo_the_policy_are_refused(runtime, running_container, flags, what):
+    r = runtime.hardrun("exec", *flags, running_container, "true")
+    assert r.returncode == 1 and what in r.stderr, r.stderr
+
+
+def test_exec_user_root_under_strict(runtime, make_bundle):
+    b = make_bundle("sleep", "60")
+    b.edit(lambda c: c["process"]["user"].update(uid=1000, gid=1000))
+    cid = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid, pre=("--hardrun-policy", "strict")).returncode == 0
+    r = runtime.hardrun("exec", "--user", "0", cid, "id", "-u", pre=("--hardrun-policy", "strict"))
+    assert r.returncode == 1 and "runs as root" in r.stderr
+    r = runtime.hardrun("exec", "--user", "1000:1000", cid, "id", "-u", pre=("--hardrun-policy", "strict"))
+    assert r.returncode == 0 and r.stdout.strip() == "1000", r.stderr
+    # The default policy does not require a non-root user.
+    assert runtime.hardrun("exec", "--user", "0", cid, "id", "-u").stdout.strip() == "0"
