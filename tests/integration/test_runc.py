@@ -2,6 +2,7 @@
 pass-through, and failing closed (bundle byte-identical, runtime never started)."""
 import json
 import os
+import shutil
 import stat
 import subprocess
 
@@ -623,3 +624,56 @@ def test_exec_user_root_under_strict(runtime, make_bundle):
     assert r.returncode == 0 and r.stdout.strip() == "1000", r.stderr
     # The default policy does not require a non-root user.
     assert runtime.hardrun("exec", "--user", "0", cid, "id", "-u").stdout.strip() == "0"
+
+
+def test_restore_goes_through_the_create_pipeline(runtime, make_bundle, tmp_path):
+    b = make_bundle("true")
+    b.edit(lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
+    before = b.bytes()
+    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "the host's pid namespace is shared" in r.stderr
+    assert b.bytes() == before
+    ok = make_bundle("true")
+    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", ok.path, runtime.new_id())
+    assert ok.config()["root"]["readonly"] is True  # rewritten before runc (which has no image to restore)
+
+
+@pytest.fixture
+def default_docker_root_files(runtime):
+    """Per-container files where Docker keeps them by default (/var/lib/docker), for one test id;
+    only what this fixture creates is removed afterwards."""
+    root = "/var/lib/docker"
+    created = []
+    for d in (root, root + "/containers", root + "/volumes"):
+        if not os.path.isdir(d):
+            os.mkdir(d, 0o710)
+            created.append(d)
+    cid = runtime.new_id()
+    own = os.path.join(root, "containers", cid)
+    volume = os.path.join(root, "volumes", cid + "-vol", "_data")
+    os.makedirs(own)
+    os.makedirs(volume)
+    with open(os.path.join(own, "hosts"), "w") as f:
+        f.write("127.0.0.1 from-docker-root\n")
+    yield cid, own, volume
+    shutil.rmtree(own)
+    shutil.rmtree(os.path.dirname(volume))
+    for d in reversed(created):
+        os.rmdir(d)
+
+
+def test_real_default_docker_root_shapes(runtime, make_bundle, default_docker_root_files):
+    cid, own, volume = default_docker_root_files
+    b = make_bundle("sh", "-c", "cat /etc/hosts; echo x > /data/f && echo volume-ok")
+    b.edit(lambda c: (add_bind(c, os.path.join(own, "hosts"), "/etc/hosts"), add_bind(c, volume, "/data")))
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["127.0.0.1 from-docker-root", "volume-ok"]
+    # The same files for another container id, and the data root's containers dir: refused.
+    other = make_bundle("true")
+    other.edit(lambda c: add_bind(c, os.path.join(own, "hosts"), "/etc/hosts"))
+    r = runtime.hardrun("run", "--bundle", other.path, runtime.new_id())
+    assert r.returncode == 1 and "(/var/lib/docker)" in r.stderr
+    parent = make_bundle("true")
+    parent.edit(lambda c: add_bind(c, "/var/lib/docker/containers", "/x"))
+    assert runtime.hardrun("run", "--bundle", parent.path, runtime.new_id()).returncode == 1

@@ -150,9 +150,38 @@ Test(policy, resources_and_rootfs_errors_name_the_field)
         {R"("rootfs":{"noexec":"yes"}})", "/rootfs/noexec"},
         {R"("rootfs":{"size":"half"}})", "/rootfs/size"},
         {R"("rootfs":{"mode":"off"}})", "/rootfs/mode"},
+        {R"("namespaces":{"hostNetwork":1}})", "/namespaces/hostNetwork"},
+        {R"("namespaces":{"pid":true}})", "unknown key /namespaces/pid"},
+        {R"("devices":{"allow":["/etc/passwd"]}})", "/devices/allow/0"},
+        {R"("devices":{"allow":"/dev/fuse"}})", "/devices/allow must be an array"},
+        {R"("mounts":{"deny":["relative"]}})", "/mounts/deny/0"},
+        {R"("mounts":{"deny":["/a/../b"]}})", "/mounts/deny/0"},
+        {R"("mounts":{"denyNames":["a/b"]}})", "/mounts/denyNames/0"},
+        {R"("mounts":{"engines":{"cri-o":[]}}})", "unknown key /mounts/engines/cri-o"},
+        {R"("mounts":{"readOnly":"/etc"}})", "/mounts/readOnly"},
+        {R"("sysctls":{"allow":["a b"]}})", "/sysctls/allow/0"},
+        {R"("user":{"nonRoot":"yes"}})", "/user/nonRoot"},
+        {R"("selectable":["../x"]})", "/selectable/0"},
+        {R"("selectable":"strict"})", "/selectable must be an array"},
+        {R"("kernelInterfaces":{"mode":"enforce","x":1}})", "unknown key /kernelInterfaces/x"},
+        {R"("audit":{"log":"/var/log/x","level":"info"}})", "unknown key /audit/level"},
     };
     for (const Case& c : cases) {
         std::string message = error_of(std::string(base) + c.rest);
         cr_assert(message.find(c.field) != std::string::npos, "%s -> \"%s\"", c.rest, message.c_str());
     }
+}
+
+Test(policy, shipped_profiles_are_valid)
+{
+    for (const char* name : {"policy", "strict", "compat", "audit"}) {
+        std::string path = test::fixtures_dir() + "/../../profiles/" + name + ".json";
+        Policy p = parse(test::read_file(path), path);
+        cr_assert(!p.capabilities.allow.empty(), "%s", name);
+    }
+    Policy audit = parse(test::read_file(test::fixtures_dir() + "/../../profiles/audit.json"), "audit");
+    cr_assert(!audit.rewrites());
+    Policy strict = parse(test::read_file(test::fixtures_dir() + "/../../profiles/strict.json"), "strict");
+    cr_assert(strict.user.non_root && strict.rootfs.noexec);
+    cr_assert(strict.capabilities.allow == std::vector<std::string>({"CAP_NET_BIND_SERVICE"}));
 }
