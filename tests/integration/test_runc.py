@@ -677,3 +677,35 @@ def test_real_default_docker_root_shapes(runtime, make_bundle, default_docker_ro
     parent = make_bundle("true")
     parent.edit(lambda c: add_bind(c, "/var/lib/docker/containers", "/x"))
     assert runtime.hardrun("run", "--bundle", parent.path, runtime.new_id()).returncode == 1
+
+
+def test_host_devices_are_not_passed_and_cgroup_denies_them(runtime, make_bundle):
+    st = os.stat("/dev/vda") if os.path.exists("/dev/vda") else os.stat("/dev/loop0")
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    b = make_bundle("sh", "-c", "ls /dev; cat /sys/fs/cgroup/devices/devices.list")
+
+    def privileged_devices(c):
+        c["linux"]["devices"] = [{"path": "/dev/hostdisk", "type": "b", "major": major, "minor": minor,
+                                  "fileMode": 0o660, "uid": 0, "gid": 0}]
+        c["linux"]["resources"]["devices"] = [{"allow": True, "access": "rwm"}]
+    b.edit(privileged_devices)
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert "hostdisk" not in r.stdout.split()
+    assert "a *:* rwm" not in r.stdout and "b %d:%d" % (major, minor) not in r.stdout
+    assert "c 1:3 rwm" in r.stdout  # /dev/null still allowed
+
+
+def test_masked_and_read_only_paths_are_restored(runtime, make_bundle):
+    b = make_bundle("sh", "-c", "wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/sysrq 2>/dev/null || echo ro")
+    b.edit(lambda c: c["linux"].update(maskedPaths=[], readonlyPaths=[]))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.stdout.split() == ["0", "ro"], r.stdout + r.stderr
+
+
+def test_unsafe_sysctls_are_removed(runtime, make_bundle):
+    b = make_bundle("cat", "/proc/sys/kernel/shmmax", "/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    b.edit(lambda c: c["linux"].update(sysctl={"kernel.shmmax": "4096", "net.ipv4.ip_unprivileged_port_start": "80"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    shmmax, port_start = r.stdout.split()
+    assert shmmax != "4096" and port_start == "80", r.stdout + r.stderr
