@@ -68,10 +68,8 @@ void devices(json::Value& config, const policy::Policy& policy, Report& report)
         std::vector<json::Value> kept;
         std::string removed;
         for (size_t i = 0; i < list->items().size(); ++i) {
-            json::Value& device = list->items()[i];
-            std::string where = "/linux/devices/" + std::to_string(i);
-            if (!device.is_object())
-                throw Error(where + " must be an object");
+            std::string where;
+            json::Value& device = spec::object_item(*list, i, "/linux/devices", where);
             json::Value* path = spec::field(device, "path", json::Kind::string, where);
             json::Value* type = spec::field(device, "type", json::Kind::string, where);
             if (!path || !type || type->as_string().size() != 1)
@@ -96,10 +94,8 @@ void devices(json::Value& config, const policy::Policy& policy, Report& report)
     std::vector<std::string> problems;
     bool starts_with_deny_all = false;
     for (size_t i = 0; rules && i < rules->items().size(); ++i) {
-        json::Value& rule = rules->items()[i];
-        std::string where = "/linux/resources/devices/" + std::to_string(i);
-        if (!rule.is_object())
-            throw Error(where + " must be an object");
+        std::string where;
+        json::Value& rule = spec::object_item(*rules, i, "/linux/resources/devices", where);
         json::Value* allow = spec::field(rule, "allow", json::Kind::boolean, where);
         json::Value* type = spec::field(rule, "type", json::Kind::string, where);
         json::Value* access = spec::field(rule, "access", json::Kind::string, where);

@@ -56,10 +56,8 @@ void kernel_interfaces(json::Value& config, const policy::Policy& policy, Report
 
     json::Value* mounts = spec::field(config, "mounts", json::Kind::array, "/");
     for (size_t i = 0; mounts && i < mounts->items().size(); ++i) {
-        json::Value& mount = mounts->items()[i];
-        std::string where = "/mounts/" + std::to_string(i);
-        if (!mount.is_object())
-            throw Error(where + " must be an object");
+        std::string where;
+        json::Value& mount = spec::object_item(*mounts, i, "/mounts", where);
         json::Value* type = spec::field(mount, "type", json::Kind::string, where);
         if (!type || (type->as_string() != "sysfs" && type->as_string() != "cgroup" && type->as_string() != "cgroup2"))
             continue;

@@ -158,10 +158,8 @@ void mounts(json::Value& config, const policy::Policy& policy, const Context& co
     }
 
     for (size_t i = 0; i < list->items().size(); ++i) {
-        json::Value& mount = list->items()[i];
-        std::string where = "/mounts/" + std::to_string(i);
-        if (!mount.is_object())
-            throw Error(where + " must be an object");
+        std::string where;
+        json::Value& mount = spec::object_item(*list, i, "/mounts", where);
         if (!is_bind(mount, where))
             continue;
         json::Value* source = spec::field(mount, "source", json::Kind::string, where);

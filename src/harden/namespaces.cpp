@@ -52,10 +52,8 @@ void namespaces(json::Value& config, const policy::Policy& policy, Report& repor
         json::Value* entry = nullptr;
         std::string entry_path;
         for (size_t i = 0; list && i < list->items().size(); ++i) {
-            json::Value& ns = list->items()[i];
-            std::string where = "/linux/namespaces/" + std::to_string(i);
-            if (!ns.is_object())
-                throw Error(where + " must be an object");
+            std::string where;
+            json::Value& ns = spec::object_item(*list, i, "/linux/namespaces", where);
             json::Value* type = spec::field(ns, "type", json::Kind::string, where);
             if (type && type->as_string() == kind.oci) {
                 if (entry)

@@ -26,10 +26,8 @@ json::Value* mount_at(json::Value* mounts, const std::string& path)
     if (!mounts)
         return nullptr;
     for (size_t i = 0; i < mounts->items().size(); ++i) {
-        json::Value& mount = mounts->items()[i];
-        std::string where = "/mounts/" + std::to_string(i);
-        if (!mount.is_object())
-            throw Error(where + " must be an object");
+        std::string where;
+        json::Value& mount = spec::object_item(*mounts, i, "/mounts", where);
         json::Value* destination = spec::field(mount, "destination", json::Kind::string, where);
         if (destination && spec::clean_path(destination->as_string()) == path)
             return &mount;

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <cerrno>
 #include <set>
 
@@ -62,6 +63,32 @@ std::string string_at(const json::Value& v, const std::string& path)
     if (v.as_string().find('\0') != std::string::npos)
         throw Error(path + " must not contain NUL");
     return v.as_string();
+}
+
+bool bool_at(const json::Value* v, const std::string& path, bool fallback)
+{
+    if (!v)
+        return fallback;
+    if (!v->is_bool())
+        throw Error(path + " must be true or false");
+    return v->as_bool();
+}
+
+// An array of non-empty strings, each checked by `valid` ("must be <requirement>" otherwise).
+std::vector<std::string> strings_at(const json::Value& v, const std::string& path, const char* what,
+                                    const std::function<bool(const std::string&)>& valid, const char* requirement)
+{
+    if (!v.is_array())
+        throw Error(path + " must be an array of " + what);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < v.items().size(); ++i) {
+        std::string item_path = path + "/" + std::to_string(i);
+        std::string item = string_at(v.items()[i], item_path);
+        if (!valid(item))
+            throw Error(item_path + " must be " + requirement + ", not \"" + item + "\"");
+        out.push_back(item);
+    }
+    return out;
 }
 
 Mode mode_at(const json::Value* v, const std::string& path)
@@ -176,11 +203,7 @@ Rootfs rootfs_at(const json::Value& v, const std::string& path, const Rootfs& fa
             item.finish();
         }
     }
-    if (const json::Value* noexec = r.take("noexec")) {
-        if (!noexec->is_bool())
-            throw Error(r.path_of("noexec") + " must be true or false");
-        rootfs.noexec = noexec->as_bool();
-    }
+    rootfs.noexec = bool_at(r.take("noexec"), r.path_of("noexec"), rootfs.noexec);
     if (const json::Value* size = r.take("size")) {
         if (size->is_string() && size->as_string() == "memory")
             rootfs.size = 0;
@@ -194,17 +217,9 @@ Rootfs rootfs_at(const json::Value& v, const std::string& path, const Rootfs& fa
 // An array of clean absolute paths.
 std::vector<std::string> paths_at(const json::Value& v, const std::string& path)
 {
-    if (!v.is_array())
-        throw Error(path + " must be an array of absolute paths");
-    std::vector<std::string> out;
-    for (size_t i = 0; i < v.items().size(); ++i) {
-        std::string item_path = path + "/" + std::to_string(i);
-        std::string p = string_at(v.items()[i], item_path);
-        if (p[0] != '/' || spec::clean_path(p) != p)
-            throw Error(item_path + " must be a clean absolute path");
-        out.push_back(p);
-    }
-    return out;
+    return strings_at(
+        v, path, "absolute paths", [](const std::string& p) { return p[0] == '/' && spec::clean_path(p) == p; },
+        "a clean absolute path");
 }
 
 Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fallback)
@@ -219,18 +234,10 @@ Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fa
     for (const auto& l : lists)
         if (const json::Value* list = r.take(l.key))
             m.*l.field = paths_at(*list, r.path_of(l.key));
-    if (const json::Value* names = r.take("denyNames")) {
-        if (!names->is_array())
-            throw Error(r.path_of("denyNames") + " must be an array of file names");
-        m.deny_names.clear();
-        for (size_t i = 0; i < names->items().size(); ++i) {
-            std::string item_path = r.path_of("denyNames") + "/" + std::to_string(i);
-            std::string name = string_at(names->items()[i], item_path);
-            if (name.find('/') != std::string::npos)
-                throw Error(item_path + " must be a file name, without '/'");
-            m.deny_names.push_back(name);
-        }
-    }
+    if (const json::Value* names = r.take("denyNames"))
+        m.deny_names = strings_at(
+            *names, r.path_of("denyNames"), "file names",
+            [](const std::string& n) { return n.find('/') == std::string::npos; }, "a file name, without '/'");
     if (const json::Value* engines = r.take("engines")) {
         ObjectReader e(*engines, r.path_of("engines"));
         struct {
@@ -307,52 +314,29 @@ Policy parse(std::string_view text, const std::string& source)
         if (const json::Value* v = r.take("devices")) {
             ObjectReader dev(*v, "/devices");
             p.devices.mode = mode_at(dev.take("mode"), "/devices/mode");
-            if (const json::Value* allow = dev.take("allow")) {
-                if (!allow->is_array())
-                    throw Error("/devices/allow must be an array of device paths");
-                for (size_t i = 0; i < allow->items().size(); ++i) {
-                    std::string item_path = "/devices/allow/" + std::to_string(i);
-                    std::string dev_path = string_at(allow->items()[i], item_path);
-                    if (dev_path.rfind("/dev/", 0) != 0 || spec::clean_path(dev_path) != dev_path)
-                        throw Error(item_path + " must be a clean path under /dev/");
-                    p.devices.allow.push_back(dev_path);
-                }
-            }
+            if (const json::Value* allow = dev.take("allow"))
+                p.devices.allow = strings_at(
+                    *allow, "/devices/allow", "device paths",
+                    [](const std::string& d) { return d.rfind("/dev/", 0) == 0 && spec::clean_path(d) == d; },
+                    "a clean path under /dev/");
             dev.finish();
         }
         if (const json::Value* v = r.take("user")) {
             ObjectReader u(*v, "/user");
             p.user.mode = mode_at(u.take("mode"), "/user/mode");
-            if (const json::Value* non_root = u.take("nonRoot")) {
-                if (!non_root->is_bool())
-                    throw Error("/user/nonRoot must be true or false");
-                p.user.non_root = non_root->as_bool();
-            }
+            p.user.non_root = bool_at(u.take("nonRoot"), "/user/nonRoot", p.user.non_root);
             u.finish();
         }
-        if (const json::Value* v = r.take("selectable")) {
-            if (!v->is_array())
-                throw Error("/selectable must be an array of profile names");
-            for (size_t i = 0; i < v->items().size(); ++i) {
-                std::string name = string_at(v->items()[i], "/selectable/" + std::to_string(i));
-                if (!valid_profile_name(name))
-                    throw Error("/selectable/" + std::to_string(i) + ": invalid profile name \"" + name + "\"");
-                p.selectable.push_back(name);
-            }
-        }
+        if (const json::Value* v = r.take("selectable"))
+            p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");
         if (const json::Value* v = r.take("sysctls")) {
             ObjectReader sys(*v, "/sysctls");
             p.sysctls.mode = mode_at(sys.take("mode"), "/sysctls/mode");
-            if (const json::Value* allow = sys.take("allow")) {
-                if (!allow->is_array())
-                    throw Error("/sysctls/allow must be an array of sysctl names");
-                for (size_t i = 0; i < allow->items().size(); ++i) {
-                    std::string name = string_at(allow->items()[i], "/sysctls/allow/" + std::to_string(i));
-                    if (name.find_first_of("/ ") != std::string::npos)
-                        throw Error("/sysctls/allow/" + std::to_string(i) + " must be a dotted sysctl name");
-                    p.sysctls.allow.push_back(name);
-                }
-            }
+            if (const json::Value* allow = sys.take("allow"))
+                p.sysctls.allow = strings_at(
+                    *allow, "/sysctls/allow", "sysctl names",
+                    [](const std::string& n) { return n.find_first_of("/ ") == std::string::npos; },
+                    "a dotted sysctl name");
             sys.finish();
         }
         if (const json::Value* v = r.take("mounts"))
@@ -365,11 +349,7 @@ Policy parse(std::string_view text, const std::string& source)
         if (const json::Value* v = r.take("namespaces")) {
             ObjectReader ns(*v, "/namespaces");
             p.namespaces.mode = mode_at(ns.take("mode"), "/namespaces/mode");
-            if (const json::Value* host = ns.take("hostNetwork")) {
-                if (!host->is_bool())
-                    throw Error("/namespaces/hostNetwork must be true or false");
-                p.namespaces.host_network = host->as_bool();
-            }
+            p.namespaces.host_network = bool_at(ns.take("hostNetwork"), "/namespaces/hostNetwork", p.namespaces.host_network);
             ns.finish();
         }
         r.finish();

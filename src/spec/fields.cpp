@@ -64,6 +64,15 @@ json::Value& object_field(json::Value& object, std::string_view key, std::string
     return object.set(key, json::Value::object());
 }
 
+json::Value& object_item(json::Value& list, size_t i, std::string_view list_where, std::string& where)
+{
+    where = std::string(list_where) + "/" + std::to_string(i);
+    json::Value& item = list.items()[i];
+    if (!item.is_object())
+        throw Error(where + " must be an object");
+    return item;
+}
+
 json::Value* object_at(json::Value& root, std::initializer_list<std::string_view> keys)
 {
     json::Value* at = &root;

@@ -33,6 +33,10 @@ json::Value* object_at(json::Value& root, std::initializer_list<std::string_view
 // Like object_at(), but creates the missing objects (only call it to make a change).
 json::Value& make_object_at(json::Value& root, std::initializer_list<std::string_view> keys);
 
+// Item i of an array of objects (mounts, namespaces, devices ...); throws when it is not an
+// object. Sets `where` to its JSON pointer, for messages.
+json::Value& object_item(json::Value& list, size_t i, std::string_view list_where, std::string& where);
+
 // "/process" + "capabilities" -> "/process/capabilities".
 std::string child_path(std::string_view where, std::string_view key);
 
