@@ -52,4 +52,8 @@ void kernel_interfaces(json::Value& config, const policy::Policy& policy, Report
 // Only safe namespaced sysctls (sysctls.cpp).
 void sysctls(json::Value& config, const policy::Policy& policy, Report& report);
 
+// A seccomp filter on every container: the policy's profile where there is none or an
+// unconfined one, the caller's own less the deny list (seccomp.cpp). Runs after capabilities.
+void seccomp(json::Value& config, const policy::Policy& policy, Report& report);
+
 }  // namespace hardrun::harden

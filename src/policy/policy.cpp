@@ -256,6 +256,32 @@ Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fa
     return m;
 }
 
+// The seccomp profile the policy names, parsed; a file counts in the policy's digest.
+void load_seccomp_profile(Policy& p)
+{
+    std::string text;
+    if (p.seccomp.profile_source == "default") {
+        text = builtin_seccomp_text;
+    } else {
+        UniqueFd fd(::open(p.seccomp.profile_source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        if (!fd)
+            throw system_error("/seccomp/profile: cannot open " + p.seccomp.profile_source, errno);
+        struct stat st {};
+        if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+            throw Error("/seccomp/profile: " + p.seccomp.profile_source +
+                        " must be a regular file owned by root and writable by no one else");
+        text = read_all(fd.get(), max_policy_bytes, p.seccomp.profile_source);
+        p.digest = "sha256:" + sha256_hex(p.digest + text);
+    }
+    try {
+        p.seccomp.profile = json::parse(text, json::ParseLimits{max_policy_bytes, 64});
+    } catch (const Error& e) {
+        throw Error("/seccomp/profile " + p.seccomp.profile_source + ": " + e.what());
+    }
+    if (!p.seccomp.profile.is_object())
+        throw Error("/seccomp/profile " + p.seccomp.profile_source + " must hold a JSON object");
+}
+
 }  // namespace
 
 const char* mode_name(Mode mode)
@@ -273,7 +299,8 @@ bool Policy::rewrites() const
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
            resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
            devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce ||
-           sysctls.mode == Mode::enforce || (user.non_root && user.mode == Mode::enforce);
+           sysctls.mode == Mode::enforce || seccomp.mode == Mode::enforce ||
+           (user.non_root && user.mode == Mode::enforce);
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -341,6 +368,21 @@ Policy parse(std::string_view text, const std::string& source)
         }
         if (const json::Value* v = r.take("mounts"))
             p.mounts = mounts_at(*v, "/mounts", p.mounts);
+        if (const json::Value* v = r.take("seccomp")) {
+            ObjectReader sc(*v, "/seccomp");
+            p.seccomp.mode = mode_at(sc.take("mode"), "/seccomp/mode");
+            if (const json::Value* profile = sc.take("profile")) {
+                p.seccomp.profile_source = string_at(*profile, "/seccomp/profile");
+                if (p.seccomp.profile_source != "default" && p.seccomp.profile_source[0] != '/')
+                    throw Error("/seccomp/profile must be \"default\" or an absolute path");
+            }
+            if (const json::Value* deny = sc.take("deny"))
+                p.seccomp.deny = strings_at(
+                    *deny, "/seccomp/deny", "syscall names",
+                    [](const std::string& n) { return n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos; },
+                    "a syscall name");
+            sc.finish();
+        }
         if (const json::Value* v = r.take("kernelInterfaces")) {
             ObjectReader kernel(*v, "/kernelInterfaces");
             p.kernel.mode = mode_at(kernel.take("mode"), "/kernelInterfaces/mode");
@@ -353,6 +395,7 @@ Policy parse(std::string_view text, const std::string& source)
             ns.finish();
         }
         r.finish();
+        load_seccomp_profile(p);
     } catch (const Error& e) {
         throw Error("policy " + source + ": " + e.what());
     }

@@ -97,6 +97,20 @@ struct User {
     bool non_root = false;
 };
 
+// Seccomp: the profile injected where a container has none (or an unconfined one), and the
+// syscalls removed from a caller's own profile.
+struct Seccomp {
+    Mode mode = Mode::enforce;
+    std::string profile_source = "default";  // "default" (built in) or a file path
+    json::Value profile;                     // hardrun's profile format, or OCI
+    std::vector<std::string> deny = {"keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+                                     "io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load",
+                                     "kexec_file_load", "init_module", "finit_module", "delete_module",
+                                     "open_by_handle_at", "mount", "umount", "umount2", "unshare", "setns",
+                                     "ptrace", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+                                     "open_tree"};
+};
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
@@ -109,6 +123,7 @@ struct Policy {
     Devices devices;
     Mounts mounts;
     Sysctls sysctls;
+    Seccomp seccomp;
     User user;
     // Profiles a config may pick with the annotation run.hardrun.profile; they are applied
     // after this policy, so they can only tighten.
@@ -121,6 +136,7 @@ struct Policy {
 };
 
 extern const char* const builtin_policy_text;
+extern const char* const builtin_seccomp_text;
 
 // Profile names: letters, digits, '-' and '_' (so a name cannot leave the profiles directory).
 bool valid_profile_name(const std::string& name);

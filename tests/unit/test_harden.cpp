@@ -21,7 +21,7 @@ policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, co
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
                        R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}";
-    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts", "sysctls"})
+    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts", "sysctls", "seccomp"})
         text += std::string(",\"") + control + R"(":{"mode":")" + others + "\"}";
     return policy::parse(text + "}", "test");
 }

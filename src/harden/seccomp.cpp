@@ -1,0 +1,138 @@
+// Seccomp: every container runs under a filter.
+//  - No filter, or one that lets everything through (defaultAction allow/log: what
+//    `--security-opt seccomp=unconfined` and `--privileged` produce): the policy's profile,
+//    rendered for the capabilities the container keeps, is put in its place.
+//  - The caller's own profile (Docker's default, Kubernetes RuntimeDefault/Localhost) is kept,
+//    less the syscalls on the policy's deny list. clone, clone3 and personality get what the
+//    default profile allows for them: clone only without namespace flags, clone3 ENOSYS (its
+//    flags are out of a filter's reach), personality only the safe values.
+// One filter only: it replaces, never stacks. The result is compiled with libseccomp before
+// runc runs, so a profile runc would fail on never gets that far.
+#include "harden/controls.hpp"
+#include "seccomp/seccomp.hpp"
+#include "spec/fields.hpp"
+#include "util/error.hpp"
+
+#include <algorithm>
+
+namespace hardrun::harden {
+namespace {
+
+constexpr uint64_t namespace_flags = 0x7E020000;  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+
+// A rule's argument conditions, if they keep the syscall to safe uses: for clone, namespace
+// flags masked to zero; for personality, one of the values Docker's profile allows.
+bool safely_conditioned(const std::string& name, const json::Value& rule)
+{
+    const json::Value* args = rule.find("args");
+    if (!args || !args->is_array() || args->items().empty())
+        return false;
+    for (const auto& a : args->items()) {
+        const json::Value* index = a.find("index");
+        const json::Value* value = a.find("value");
+        const json::Value* two = a.find("valueTwo");
+        const json::Value* op = a.find("op");
+        if (!index || !value || !op || !op->is_string() || index->as_uint64() != uint64_t(0) || !value->as_uint64())
+            return false;
+        uint64_t v = *value->as_uint64();
+        if (name == "clone") {
+            if (op->as_string() != "SCMP_CMP_MASKED_EQ" || (v & namespace_flags) != namespace_flags ||
+                (two && two->as_uint64().value_or(1) != 0))
+                return false;
+        } else {  // personality
+            if (op->as_string() != "SCMP_CMP_EQ" ||
+                (v != 0 && v != 8 && v != 0x20000 && v != 0x20008 && v != 0xffffffff))
+                return false;
+        }
+    }
+    return true;
+}
+
+std::vector<std::string> bounding_caps(json::Value& config)
+{
+    std::vector<std::string> caps;
+    json::Value* set = nullptr;
+    if (json::Value* c = spec::object_at(config, {"process", "capabilities"}))
+        set = spec::field(*c, "bounding", json::Kind::array, "/process/capabilities");
+    for (size_t i = 0; set && i < set->items().size(); ++i)
+        if (set->items()[i].is_string())
+            caps.push_back(set->items()[i].as_string());
+    return caps;
+}
+
+}  // namespace
+
+void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
+{
+    Decision decision(report, "seccomp", policy.seccomp.mode);
+    json::Value* linux = spec::object_at(config, {"linux"});
+    json::Value* current = linux ? spec::field(*linux, "seccomp", json::Kind::object, "/linux") : nullptr;
+    json::Value rendered = seccomp::render(policy.seccomp.profile, bounding_caps(config));
+
+    if (!current || seccomp::allows_everything(*current)) {
+        std::string why = current ? "lets every syscall through (unconfined)" : "no seccomp filter";
+        if (decision.change("/linux/seccomp", why + ", the " + policy.seccomp.profile_source + " profile put in place"))
+            spec::make_object_at(config, {"linux"}).set("seccomp", rendered);
+    } else {
+        json::Value* rules = spec::field(*current, "syscalls", json::Kind::array, "/linux/seccomp");
+        std::vector<std::string> removed;
+        std::vector<std::string> readd;  // clone, clone3, personality: the default's rules for them
+        std::vector<json::Value> kept;
+        for (size_t i = 0; rules && i < rules->items().size(); ++i) {
+            std::string where;
+            json::Value rule = spec::object_item(*rules, i, "/linux/seccomp/syscalls", where);
+            json::Value* action = spec::field(rule, "action", json::Kind::string, where);
+            json::Value* names = spec::field(rule, "names", json::Kind::array, where);
+            if (!action || !names || !seccomp::is_allowing(action->as_string())) {
+                kept.push_back(std::move(rule));
+                continue;
+            }
+            std::vector<json::Value> left;
+            for (const auto& n : names->items()) {
+                if (!n.is_string())
+                    throw Error(where + "/names must hold strings");
+                const std::string& name = n.as_string();
+                bool special = name == "clone" || name == "clone3" || name == "personality";
+                bool denied = std::find(policy.seccomp.deny.begin(), policy.seccomp.deny.end(), name) !=
+                              policy.seccomp.deny.end();
+                if (denied || (special && (name == "clone3" || !safely_conditioned(name, rule)))) {
+                    removed.push_back(name);
+                    if (special && std::find(readd.begin(), readd.end(), name) == readd.end())
+                        readd.push_back(name);
+                } else {
+                    left.push_back(n);
+                }
+            }
+            if (!left.empty()) {
+                *names = json::Value::array(std::move(left));
+                kept.push_back(std::move(rule));
+            }
+        }
+        if (!removed.empty()) {
+            std::string list;
+            for (const auto& r : removed)
+                list += (list.empty() ? "" : ",") + r;
+            if (decision.change("/linux/seccomp/syscalls", "allows " + list + ", removed")) {
+                for (const auto& rule : rendered.find("syscalls")->items())
+                    for (const auto& n : rule.find("names")->items())
+                        if (std::find(readd.begin(), readd.end(), n.as_string()) != readd.end()) {
+                            json::Value r = rule;
+                            r.set("names", json::Value::array({n}));
+                            kept.push_back(std::move(r));
+                        }
+                current->set("syscalls", json::Value::array(std::move(kept)));
+            }
+        }
+    }
+    // What runc will load must compile; checked here so that a bad profile fails the create
+    // with a clear message, before anything runs.
+    if (json::Value* final = spec::object_at(config, {"linux", "seccomp"})) {
+        try {
+            seccomp::compile(*final);
+        } catch (const Error& e) {
+            throw Error(std::string("/linux/seccomp: ") + e.what());
+        }
+    }
+}
+
+}  // namespace hardrun::harden

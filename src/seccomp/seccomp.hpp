@@ -1,0 +1,38 @@
+// Seccomp profiles: hardrun's own format (profiles/seccomp-default.json: Docker's layout, with
+// rules that apply only for a capability or an architecture), rendered to the OCI
+// linux.seccomp a container gets; checks and compilation with libseccomp.
+#pragma once
+
+#include "json/value.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hardrun::seccomp {
+
+// Render a profile for a container on this machine that keeps `caps` (OCI names): the
+// architectures of the native family, and the rules whose includes/excludes match.
+// A profile already in OCI format (no archMap) is returned as it is.
+json::Value render(const json::Value& profile, const std::vector<std::string>& caps);
+
+// Whether an OCI seccomp object lets every syscall through (defaultAction allow or log).
+bool allows_everything(const json::Value& oci);
+
+// Compile an OCI seccomp object with libseccomp for the native architecture family, as runc
+// will: throws hardrun::Error naming the first problem (unknown action, operator, arch).
+void compile(const json::Value& oci);
+
+// `hardrun profile check`: every name known to libseccomp on at least one of the profile's
+// architectures, actions and operators valid, and the filter compiles for each architecture
+// family. Returns the problems (empty: fine).
+std::vector<std::string> check(const json::Value& profile);
+
+// The syscall names a profile lets through unconditionally or under some condition, each
+// with a short note of the condition ("" when unconditional).
+std::vector<std::pair<std::string, std::string>> allowed_names(const json::Value& profile);
+
+// Whether an action lets the syscall run (allow, log, trace, notify).
+bool is_allowing(const std::string& action);
+
+}  // namespace hardrun::seccomp
