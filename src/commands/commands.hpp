@@ -45,6 +45,9 @@ struct Vetted {
 // hardrun check: a dry run over a config (check.cpp).
 int check(const cli::Invocation& inv);
 
+// hardrun profile check FILE | diff A B: seccomp profiles (profile.cpp).
+int profile(const cli::Invocation& inv);
+
 // --version: hardrun's version, then the real runtime's (version.cpp).
 int version(const cli::Invocation& inv);
 

@@ -11,8 +11,10 @@ int dispatch(const cli::Invocation& inv)
         return version(inv);
 
     const std::string& c = inv.command;
-    if (c == "check")  // hardrun's own command; runc has none of that name
+    if (c == "check")  // hardrun's own commands; runc has none of these names
         return check(inv);
+    if (c == "profile")
+        return profile(inv);
     if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help

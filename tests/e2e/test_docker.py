@@ -286,3 +286,13 @@ def test_unsafe_sysctls_are_dropped_safe_ones_kept(docker):
     assert under_runc == ["1048576", "1000"]
     shmmax, somaxconn = run_sh(docker, script, *flags).stdout.split()
     assert shmmax != "1048576" and somaxconn == "1000"
+
+
+@pytest.mark.parametrize("flags", [[], ["--security-opt", "seccomp=unconfined"], ["--privileged"]])
+def test_every_container_runs_under_one_seccomp_filter(docker, flags):
+    r = run_sh(docker, "grep -E '^Seccomp' /proc/self/status; unshare -U true && echo unshare-ok || echo denied", *flags)
+    assert "Seccomp:\t2" in r.stdout and "Seccomp_filters:\t1" in r.stdout, r.stdout + r.stderr
+    assert "denied" in r.stdout
+    if flags:  # the same flags under plain runc: no filter at all
+        r = run_sh(docker, "grep '^Seccomp:' /proc/self/status", "--security-opt", "seccomp=unconfined", runtime="runc")
+        assert r.stdout.split() == ["Seccomp:", "0"]

@@ -709,3 +709,39 @@ def test_unsafe_sysctls_are_removed(runtime, make_bundle):
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
     shmmax, port_start = r.stdout.split()
     assert shmmax != "4096" and port_start == "80", r.stdout + r.stderr
+
+
+def test_default_seccomp_filter_is_installed_once_and_blocks_unshare(runtime, make_bundle):
+    script = "grep -E '^Seccomp' /proc/self/status; unshare -U true && echo unshare-ok || echo unshare-denied"
+    b = make_bundle("sh", "-c", script)
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert "Seccomp:\t2" in r.stdout and "Seccomp_filters:\t1" in r.stdout, r.stdout
+    assert "unshare-denied" in r.stdout
+    # Under plain runc (runc spec has no seccomp) the same container may create a user namespace.
+    plain = make_bundle("sh", "-c", script)
+    r = runtime.runc("run", "--bundle", plain.path, runtime.new_id())
+    assert "Seccomp:\t0" in r.stdout and "unshare-ok" in r.stdout, r.stdout + r.stderr
+
+
+def test_unconfined_profile_is_replaced(runtime, make_bundle):
+    b = make_bundle("grep", "^Seccomp:", "/proc/self/status")
+    b.edit(lambda c: c["linux"].update(seccomp={"defaultAction": "SCMP_ACT_ALLOW"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.stdout.split() == ["Seccomp:", "2"], r.stdout + r.stderr
+    assert b.config()["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
+
+
+def test_profile_check_and_diff_commands(hardrun_bin):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    default = os.path.join(repo, "profiles", "seccomp-default.json")
+    docker = os.path.join(repo, "tests", "fixtures", "docker-20.10-default.json")
+    r = run([hardrun_bin, "profile", "check", default])
+    assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr
+    r = run([hardrun_bin, "profile", "diff", docker, default])
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert "- io_uring_setup" in lines and "- ptrace" in lines and "+ reboot  (includes {\"caps\":[\"CAP_SYS_BOOT\"]})" in lines
+    assert any(line.startswith("~ chroot") for line in lines)  # Docker: always (it grants SYS_CHROOT); hardrun: only with it
+    r = run([hardrun_bin, "profile", "check", os.path.join(repo, "tests", "fixtures", "runc-1.1-spec.json")])
+    assert r.returncode == 1 and "defaultAction" in r.stdout  # runc spec has no seccomp: reported, not crashed
