@@ -7,7 +7,8 @@
 //    default profile allows for them: clone only without namespace flags, clone3 ENOSYS (its
 //    flags are out of a filter's reach), personality only the safe values.
 // One filter only: it replaces, never stacks. The result is compiled with libseccomp before
-// runc runs, so a profile runc would fail on never gets that far.
+// runc runs (once per distinct profile: the verdict is cached), so a profile runc would fail on
+// never gets that far.
 #include "harden/controls.hpp"
 #include "seccomp/seccomp.hpp"
 #include "spec/fields.hpp"
@@ -128,7 +129,7 @@ void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
     // with a clear message, before anything runs.
     if (json::Value* final = spec::object_at(config, {"linux", "seccomp"})) {
         try {
-            seccomp::compile(*final);
+            seccomp::compile_cached(*final);
         } catch (const Error& e) {
             throw Error(std::string("/linux/seccomp: ") + e.what());
         }

@@ -2,8 +2,11 @@
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/sha256.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <seccomp.h>
 
 #include <algorithm>
@@ -286,6 +289,23 @@ void compile(const json::Value& oci)
 {
     Filter ctx = build(oci, string_list(member(oci, "architectures"), "/architectures"), nullptr);
     export_filter(ctx.get());
+}
+
+void compile_cached(const json::Value& oci, const std::string& cache_dir)
+{
+    std::string digest = sha256_hex(json::serialize(oci));
+    std::string marker = cache_dir + "/" + digest;
+    struct stat st {};
+    if (::stat(marker.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+        return;
+    compile(oci);
+    // Remember it; a cache that cannot be written only costs the next create a compile.
+    std::string parent = cache_dir.substr(0, cache_dir.rfind('/'));
+    ::mkdir(parent.c_str(), 0700);
+    ::mkdir(cache_dir.c_str(), 0700);
+    if (::stat(cache_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+        return;
+    UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
 }
 
 std::vector<std::string> check(const json::Value& profile)

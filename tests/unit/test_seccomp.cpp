@@ -3,10 +3,13 @@
 #include "policy/policy.hpp"
 #include "seccomp/seccomp.hpp"
 #include "util/error.hpp"
+#include "util/sha256.hpp"
 
 #include "helpers.hpp"
 
 #include <criterion/criterion.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -141,4 +144,24 @@ Test(seccomp, check_reports_unknown_names_and_actions)
     cr_assert(problems[0].find("not_a_syscall") != std::string::npos);
     json::Value worse = json::parse(R"({"defaultAction":"SCMP_ACT_NOPE","syscalls":[]})");
     cr_assert(!seccomp::check(worse).empty());
+}
+
+Test(seccomp, compiled_verdicts_are_cached_bad_profiles_never)
+{
+    char dir[] = "/tmp/hardrun-unit-seccomp-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    std::string cache = std::string(dir) + "/cache";
+    json::Value good = seccomp::render(default_profile(), {"CAP_KILL"});
+    seccomp::compile_cached(good, cache);
+    std::string marker = cache + "/" + hardrun::sha256_hex(json::serialize(good));
+    cr_assert_eq(access(marker.c_str(), F_OK), 0, "no verdict cached");
+    struct stat st {};
+    cr_assert_eq(stat(cache.c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700u);
+    seccomp::compile_cached(good, cache);  // served from the cache
+    json::Value bad = json::parse(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NO"}]})");
+    cr_assert_throw(seccomp::compile_cached(bad, cache), Error);
+    cr_assert_throw(seccomp::compile_cached(bad, cache), Error);
+    std::string cmd = "test $(ls " + cache + " | wc -l) -eq 1 && rm -rf " + dir;
+    cr_assert_eq(system(cmd.c_str()), 0);
 }
