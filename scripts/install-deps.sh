@@ -8,7 +8,7 @@ set -euo pipefail
 build=(g++ meson ninja-build pkg-config git libseccomp-dev libcap-ng-dev libyajl-dev libmount-dev libcriterion-dev)
 runtime=(runc)
 # Real callers and tools for the integration and end-to-end tests.
-test=(busybox-static python3 python3-pytest docker.io containerd podman util-linux debootstrap gcc libc6-dev)
+test=(busybox-static python3 python3-pytest python3-yaml docker.io containerd podman util-linux debootstrap gcc libc6-dev)
 
 packages=("${build[@]}" "${runtime[@]}")
 if [[ "${1:-}" != "--run" ]]; then

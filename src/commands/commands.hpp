@@ -48,6 +48,9 @@ int check(const cli::Invocation& inv);
 // hardrun profile check FILE | diff A B: seccomp profiles (profile.cpp).
 int profile(const cli::Invocation& inv);
 
+// hardrun setup docker: register hardrun in daemon.json (setup.cpp).
+int setup(const cli::Invocation& inv);
+
 // --version: hardrun's version, then the real runtime's (version.cpp).
 int version(const cli::Invocation& inv);
 

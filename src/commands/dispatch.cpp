@@ -15,6 +15,8 @@ int dispatch(const cli::Invocation& inv)
         return check(inv);
     if (c == "profile")
         return profile(inv);
+    if (c == "setup")
+        return setup(inv);
     if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help

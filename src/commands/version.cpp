@@ -13,7 +13,8 @@ namespace hardrun::commands {
 // runc-shaped, so `docker info` and go-runc can parse it: the real runtime's own lines last.
 int version(const cli::Invocation& inv)
 {
-    std::printf("hardrun version %s\ncommit: %s\n", HARDRUN_VERSION, HARDRUN_COMMIT);
+    std::printf("hardrun version %s\ncommit: %s\nprofiles: %s\n", HARDRUN_VERSION, HARDRUN_COMMIT,
+                HARDRUN_PROFILES_DIR);
     std::fflush(stdout);
     policy::Policy policy = policy::load(inv.policy);
     std::string path = runtime::locate(inv.runtime, policy.runtime);

@@ -49,17 +49,29 @@ void emit(yajl_gen g, const Value& v)
 
 }  // namespace
 
-std::string serialize(const Value& value)
+namespace {
+
+std::string generate(const Value& value, bool pretty)
 {
     std::unique_ptr<std::remove_pointer_t<yajl_gen>, GenDeleter> g(yajl_gen_alloc(nullptr));
     if (!g)
         throw Error("out of memory allocating the JSON generator");
     yajl_gen_config(g.get(), yajl_gen_validate_utf8, 1);
+    if (pretty) {
+        yajl_gen_config(g.get(), yajl_gen_beautify, 1);
+        yajl_gen_config(g.get(), yajl_gen_indent_string, "  ");
+    }
     emit(g.get(), value);
     const unsigned char* buf = nullptr;
     size_t len = 0;
     check(yajl_gen_get_buf(g.get(), &buf, &len));
     return std::string(reinterpret_cast<const char*>(buf), len);
 }
+
+}  // namespace
+
+std::string serialize(const Value& value) { return generate(value, false); }
+
+std::string serialize_pretty(const Value& value) { return generate(value, true); }
 
 }  // namespace hardrun::json

@@ -82,4 +82,7 @@ Value parse(std::string_view text, const ParseLimits& limits = {});
 // Compact serialisation. Member order and number text are written as held.
 std::string serialize(const Value& value);
 
+// The same, indented by two spaces, for files people edit (daemon.json).
+std::string serialize_pretty(const Value& value);
+
 }  // namespace hardrun::json

@@ -96,3 +96,29 @@ void replace_dir_file(const DirFile& file, std::string_view text)
 }
 
 }  // namespace hardrun
+
+namespace hardrun {
+
+void write_file_atomically(const std::string& path, std::string_view text, mode_t mode)
+{
+    DirFile file;
+    try {
+        file = read_dir_file(path, 64u << 20);
+    } catch (const Error&) {
+        if (::access(path.c_str(), F_OK) == 0)
+            throw;  // exists but unreadable, a symlink, not a regular file: not ours to replace
+        auto slash = path.rfind('/');
+        std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+        file.path = path;
+        file.name = slash == std::string::npos ? path : path.substr(slash + 1);
+        file.dir = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!file.dir)
+            throw system_error("cannot open directory " + dir, errno);
+        file.st.st_mode = S_IFREG | mode;
+        file.st.st_uid = geteuid();
+        file.st.st_gid = getegid();
+    }
+    replace_dir_file(file, text);
+}
+
+}  // namespace hardrun

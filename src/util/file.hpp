@@ -31,4 +31,7 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes);
 // written, fsync'ed, renamed over the original.
 void replace_dir_file(const DirFile& file, std::string_view text);
 
+// Write `text` to `path` the same way, whether or not it exists (a new file gets `mode`, root's).
+void write_file_atomically(const std::string& path, std::string_view text, mode_t mode);
+
 }  // namespace hardrun

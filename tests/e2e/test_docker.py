@@ -296,3 +296,17 @@ def test_every_container_runs_under_one_seccomp_filter(docker, flags):
     if flags:  # the same flags under plain runc: no filter at all
         r = run_sh(docker, "grep '^Seccomp:' /proc/self/status", "--security-opt", "seccomp=unconfined", runtime="runc")
         assert r.stdout.split() == ["Seccomp:", "0"]
+
+
+def test_daemon_json_written_by_hardrun_setup_docker(private_dockerd, hardrun_bin, tmp_path):
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text('{"log-level": "warn"}\n')
+    subprocess.run([hardrun_bin, "setup", "docker", "--daemon-json", str(daemon_json), "--name", "hardrun-strict",
+                    "--profile", "strict", "--path", hardrun_bin], check=True, capture_output=True)
+    written = json.loads(daemon_json.read_text())
+    d = private_dockerd(written["runtimes"], extra_config={"log-level": written["log-level"]})
+    r = d.docker("run", "--rm", "--network=none", "--runtime=hardrun-strict", "--user", "1000", IMAGE,
+                 "grep", "CapBnd", "/proc/self/status")
+    assert cap_hex(["CAP_NET_BIND_SERVICE"]) in r.stdout
+    r = d.docker("run", "--rm", "--network=none", "--runtime=hardrun-strict", IMAGE, "true", check=False)
+    assert "runs as root" in r.stderr
