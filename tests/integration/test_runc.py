@@ -258,9 +258,10 @@ def test_runtime_resolution_and_recursion_guard(hardrun_bin, tmp_path, require_r
     r = subprocess.run([str(d / "runc"), "--version"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("hardrun version ")
-    assert lines[2].startswith("runtime: /") and "runc version" in r.stdout
-    assert str(d) not in lines[2]
+    assert lines[0].startswith("hardrun version ") and lines[2].startswith("profiles: /")
+    runtime_line = [line for line in lines if line.startswith("runtime: ")][0]
+    assert runtime_line.startswith("runtime: /") and "runc version" in r.stdout
+    assert str(d) not in runtime_line
     # Named explicitly, hardrun itself is an error, as is a missing runtime.
     r = subprocess.run([hardrun_bin, "--hardrun-runtime", hardrun_bin, "state", "x"], capture_output=True, text=True)
     assert r.returncode == 1 and "is hardrun itself" in r.stderr
