@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Seccomp cost, measured side by side in one run (root only):
 
-  bench/seccomp.py [--rounds N] [--calls N] [--hardrun PATH]
+  bench/seccomp.py [--rounds N] [--calls N] [--hardrun PATH] [--json]
 
 - ns per syscall: a static getppid loop inside a runc container with no filter, Docker's
   default profile (captured from Docker 20.10, tests/fixtures) and hardrun's default, runs
@@ -33,7 +33,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--calls", type=int, default=2000000)
     ap.add_argument("--hardrun", default=os.path.join(REPO, "build", "hardrun"))
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (bench/run reads them)")
     args = ap.parse_args()
+    result = {"filters": {}}
     if os.geteuid() != 0:
         sys.exit("bench/seccomp.py: run as root")
     work = tempfile.mkdtemp(prefix="hardrun-bench-seccomp-", dir="/var/tmp")
@@ -74,12 +76,8 @@ def main():
                 out = subprocess.run(["runc", "--root", state, "run", "-b", b, "s%d" % i], check=True,
                                      capture_output=True, text=True).stdout
                 ns[name].append(float(out))
-        print("getppid, %d calls x %d rounds, median ns per call" % (args.calls, args.rounds))
-        base = statistics.median(ns["no filter"])
         for name in filters:
-            m = statistics.median(ns[name])
-            print("  %-18s %8.2f ns  (%+.2f ns vs no filter)  allowed syscall names: %s" %
-                  (name, m, m - base, allowed_names(filters[name])))
+            result["filters"][name] = {"ns": statistics.median(ns[name]), "allowed": allowed_names(filters[name])}
 
         # Cost of rendering + compiling the filter in hardrun's create step.
         policy = os.path.join(work, "policy.json")
@@ -100,6 +98,15 @@ def main():
                                 "-b", probe, "probe"], check=True)
                 times[mode].append(time.perf_counter() - t)
         e, a = statistics.median(times["enforce"]) * 1000, statistics.median(times["audit"]) * 1000
+        result["create_cost_ms"] = e - a
+        if args.json:
+            print(json.dumps(result))
+            return
+        print("getppid, %d calls x %d rounds, median ns per call" % (args.calls, args.rounds))
+        base = result["filters"]["no filter"]["ns"]
+        for name, row in result["filters"].items():
+            print("  %-18s %8.2f ns  (%+.2f ns vs no filter)  allowed syscall names: %s" %
+                  (name, row["ns"], row["ns"] - base, row["allowed"]))
         print("hardrun create step, median: seccomp enforced %.3f ms, seccomp audit-only %.3f ms: "
               "rendering and compiling the filter costs %.3f ms" % (e, a, e - a))
     finally:

@@ -68,12 +68,12 @@ void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
     Decision decision(report, "seccomp", policy.seccomp.mode);
     json::Value* linux = spec::object_at(config, {"linux"});
     json::Value* current = linux ? spec::field(*linux, "seccomp", json::Kind::object, "/linux") : nullptr;
-    json::Value rendered = seccomp::render(policy.seccomp.profile, bounding_caps(config));
+    auto rendered = [&]() { return seccomp::render(policy.seccomp.profile(), bounding_caps(config)); };
 
     if (!current || seccomp::allows_everything(*current)) {
         std::string why = current ? "lets every syscall through (unconfined)" : "no seccomp filter";
         if (decision.change("/linux/seccomp", why + ", the " + policy.seccomp.profile_source + " profile put in place"))
-            spec::make_object_at(config, {"linux"}).set("seccomp", rendered);
+            spec::make_object_at(config, {"linux"}).set("seccomp", rendered());
     } else {
         json::Value* rules = spec::field(*current, "syscalls", json::Kind::array, "/linux/seccomp");
         std::vector<std::string> removed;
@@ -114,13 +114,16 @@ void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
             for (const auto& r : removed)
                 list += (list.empty() ? "" : ",") + r;
             if (decision.change("/linux/seccomp/syscalls", "allows " + list + ", removed")) {
-                for (const auto& rule : rendered.find("syscalls")->items())
-                    for (const auto& n : rule.find("names")->items())
-                        if (std::find(readd.begin(), readd.end(), n.as_string()) != readd.end()) {
-                            json::Value r = rule;
-                            r.set("names", json::Value::array({n}));
-                            kept.push_back(std::move(r));
-                        }
+                if (!readd.empty()) {
+                    json::Value safe = rendered();
+                    for (const auto& rule : safe.find("syscalls")->items())
+                        for (const auto& n : rule.find("names")->items())
+                            if (std::find(readd.begin(), readd.end(), n.as_string()) != readd.end()) {
+                                json::Value r = rule;
+                                r.set("names", json::Value::array({n}));
+                                kept.push_back(std::move(r));
+                            }
+                }
                 current->set("syscalls", json::Value::array(std::move(kept)));
             }
         }

@@ -56,7 +56,8 @@ std::string generate(const Value& value, bool pretty)
     std::unique_ptr<std::remove_pointer_t<yajl_gen>, GenDeleter> g(yajl_gen_alloc(nullptr));
     if (!g)
         throw Error("out of memory allocating the JSON generator");
-    yajl_gen_config(g.get(), yajl_gen_validate_utf8, 1);
+    // No UTF-8 validation here: every string was validated when parsed, or is hardrun's own.
+    yajl_gen_config(g.get(), yajl_gen_validate_utf8, 0);
     if (pretty) {
         yajl_gen_config(g.get(), yajl_gen_beautify, 1);
         yajl_gen_config(g.get(), yajl_gen_indent_string, "  ");

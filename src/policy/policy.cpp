@@ -256,33 +256,41 @@ Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fa
     return m;
 }
 
-// The seccomp profile the policy names, parsed; a file counts in the policy's digest.
+// The seccomp profile the policy names, read (a file counts in the policy's digest).
 void load_seccomp_profile(Policy& p)
 {
-    std::string text;
     if (p.seccomp.profile_source == "default") {
-        text = builtin_seccomp_text;
-    } else {
-        UniqueFd fd(::open(p.seccomp.profile_source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-        if (!fd)
-            throw system_error("/seccomp/profile: cannot open " + p.seccomp.profile_source, errno);
-        struct stat st {};
-        if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-            throw Error("/seccomp/profile: " + p.seccomp.profile_source +
-                        " must be a regular file owned by root and writable by no one else");
-        text = read_all(fd.get(), max_policy_bytes, p.seccomp.profile_source);
-        p.digest = "sha256:" + sha256_hex(p.digest + text);
+        p.seccomp.profile_text = builtin_seccomp_text;
+        return;
     }
-    try {
-        p.seccomp.profile = json::parse(text, json::ParseLimits{max_policy_bytes, 64});
-    } catch (const Error& e) {
-        throw Error("/seccomp/profile " + p.seccomp.profile_source + ": " + e.what());
-    }
-    if (!p.seccomp.profile.is_object())
-        throw Error("/seccomp/profile " + p.seccomp.profile_source + " must hold a JSON object");
+    UniqueFd fd(::open(p.seccomp.profile_source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd)
+        throw system_error("/seccomp/profile: cannot open " + p.seccomp.profile_source, errno);
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        throw Error("/seccomp/profile: " + p.seccomp.profile_source +
+                    " must be a regular file owned by root and writable by no one else");
+    p.seccomp.profile_text = read_all(fd.get(), max_policy_bytes, p.seccomp.profile_source);
+    p.digest = "sha256:" + sha256_hex(p.digest + p.seccomp.profile_text);
 }
 
 }  // namespace
+
+const json::Value& Seccomp::profile() const
+{
+    if (!parsed_) {
+        json::Value v;
+        try {
+            v = json::parse(profile_text, json::ParseLimits{max_policy_bytes, 64});
+        } catch (const Error& e) {
+            throw Error("seccomp profile " + profile_source + ": " + e.what());
+        }
+        if (!v.is_object())
+            throw Error("seccomp profile " + profile_source + " must hold a JSON object");
+        parsed_ = std::move(v);
+    }
+    return *parsed_;
+}
 
 const char* mode_name(Mode mode)
 {

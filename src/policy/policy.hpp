@@ -102,13 +102,19 @@ struct User {
 struct Seccomp {
     Mode mode = Mode::enforce;
     std::string profile_source = "default";  // "default" (built in) or a file path
-    json::Value profile;                     // hardrun's profile format, or OCI
+    std::string profile_text;                // read when the policy is loaded (it counts in the digest)
+    // The profile, parsed on first use: most creates keep the caller's own profile and never
+    // need it, and parsing it costs more than the rest of a create's rewrite.
+    const json::Value& profile() const;
     std::vector<std::string> deny = {"keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
                                      "io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load",
                                      "kexec_file_load", "init_module", "finit_module", "delete_module",
                                      "open_by_handle_at", "mount", "umount", "umount2", "unshare", "setns",
                                      "ptrace", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
                                      "open_tree"};
+
+private:
+    mutable std::optional<json::Value> parsed_;
 };
 
 struct Policy {

@@ -23,11 +23,14 @@ bool allows_everything(const json::Value& oci);
 // will: throws hardrun::Error naming the first problem (unknown action, operator, arch).
 void compile(const json::Value& oci);
 
-// compile(), remembered: a profile that compiled once (by the sha256 of its serialisation) is
+// compile(), remembered: a profile that compiled once (by a 128-bit hash of its serialisation) is
 // not compiled again. Compiling Docker's or hardrun's default costs about 10 ms, and nearly
 // every container carries one of a few profiles. The verdicts live in `cache_dir` (created
 // 0700; without it, every profile is compiled).
 void compile_cached(const json::Value& oci, const std::string& cache_dir = "/run/hardrun/seccomp-compiled");
+
+// The file name compile_cached() keeps a verdict under.
+std::string cache_key(const std::string& serialised);
 
 // `hardrun profile check`: every name known to libseccomp on at least one of the profile's
 // architectures, actions and operators valid, and the filter compiles for each architecture

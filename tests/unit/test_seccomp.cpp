@@ -3,7 +3,6 @@
 #include "policy/policy.hpp"
 #include "seccomp/seccomp.hpp"
 #include "util/error.hpp"
-#include "util/sha256.hpp"
 
 #include "helpers.hpp"
 
@@ -153,7 +152,7 @@ Test(seccomp, compiled_verdicts_are_cached_bad_profiles_never)
     std::string cache = std::string(dir) + "/cache";
     json::Value good = seccomp::render(default_profile(), {"CAP_KILL"});
     seccomp::compile_cached(good, cache);
-    std::string marker = cache + "/" + hardrun::sha256_hex(json::serialize(good));
+    std::string marker = cache + "/" + seccomp::cache_key(json::serialize(good));
     cr_assert_eq(access(marker.c_str(), F_OK), 0, "no verdict cached");
     struct stat st {};
     cr_assert_eq(stat(cache.c_str(), &st), 0);
