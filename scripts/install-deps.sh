@@ -3,16 +3,20 @@
 # Idempotent: runs apt-get only when a package is missing.
 #   scripts/install-deps.sh          build + runtime + test dependencies
 #   scripts/install-deps.sh --run    build + runtime only (what the quick start needs)
+#   scripts/install-deps.sh --bench  everything, plus what bench/run draws its chart with
 set -euo pipefail
 
 build=(g++ meson ninja-build pkg-config git libseccomp-dev libcap-ng-dev libyajl-dev libmount-dev libcriterion-dev)
 runtime=(runc)
 # Real callers and tools for the integration and end-to-end tests.
-test=(busybox-static python3 python3-pytest python3-yaml docker.io containerd podman util-linux debootstrap gcc libc6-dev)
+test=(busybox-static python3 python3-pytest python3-yaml time docker.io containerd podman util-linux debootstrap gcc libc6-dev)
 
 packages=("${build[@]}" "${runtime[@]}")
 if [[ "${1:-}" != "--run" ]]; then
     packages+=("${test[@]}")
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+    packages+=(python3-matplotlib)
 fi
 # The demo runs a private dockerd as well.
 packages+=(busybox-static python3 docker.io containerd)
