@@ -54,6 +54,6 @@ void sysctls(json::Value& config, const policy::Policy& policy, Report& report);
 
 // A seccomp filter on every container: the policy's profile where there is none or an
 // unconfined one, the caller's own less the deny list (seccomp.cpp). Runs after capabilities.
-void seccomp(json::Value& config, const policy::Policy& policy, Report& report);
+void seccomp(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 }  // namespace hardrun::harden

@@ -30,7 +30,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     devices(config, policy, report);
     kernel_interfaces(config, policy, report);
     sysctls(config, policy, report);
-    seccomp(config, policy, report);
+    seccomp(config, policy, context, report);
 }
 
 }  // namespace

@@ -19,6 +19,8 @@ inline constexpr const char* policy_annotation = "run.hardrun.policy";
 struct Context {
     std::string container_id;  // runc's id argument (Docker's and podman's container id)
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
+    // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached).
+    std::string seccomp_cache = "/run/hardrun/seccomp-compiled";
 };
 
 // The annotation by which a config picks a profile among the policy's "selectable" ones.

@@ -63,7 +63,7 @@ std::vector<std::string> bounding_caps(json::Value& config)
 
 }  // namespace
 
-void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
+void seccomp(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
     Decision decision(report, "seccomp", policy.seccomp.mode);
     json::Value* linux = spec::object_at(config, {"linux"});
@@ -132,7 +132,7 @@ void seccomp(json::Value& config, const policy::Policy& policy, Report& report)
     // with a clear message, before anything runs.
     if (json::Value* final = spec::object_at(config, {"linux", "seccomp"})) {
         try {
-            seccomp::compile_cached(*final);
+            seccomp::compile_cached(*final, context.seccomp_cache);
         } catch (const Error& e) {
             throw Error(std::string("/linux/seccomp: ") + e.what());
         }

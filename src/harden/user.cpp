@@ -41,13 +41,15 @@ bool root_is_remapped(json::Value* config)
 void user(json::Value& process, const std::string& where, json::Value* config, const policy::Policy& policy,
           Report& report)
 {
+    // The types are checked whatever the policy: a config hardrun cannot read fully is not one
+    // it can vouch for.
+    json::Value* u = spec::field(process, "user", json::Kind::object, where);
+    json::Value* uid = u ? spec::field(*u, "uid", json::Kind::number, spec::child_path(where, "user")) : nullptr;
+    if (uid && (!uid->as_int64() || *uid->as_int64() < 0 || *uid->as_int64() > 0xffffffffll))
+        throw Error(spec::child_path(where, "user/uid") + " must be an integer uid");
     if (!policy.user.non_root)
         return;
     Decision decision(report, "user", policy.user.mode);
-    json::Value* u = spec::field(process, "user", json::Kind::object, where);
-    json::Value* uid = u ? spec::field(*u, "uid", json::Kind::number, spec::child_path(where, "user")) : nullptr;
-    if (uid && !uid->as_int64())
-        throw Error(spec::child_path(where, "user/uid") + " must be an integer");
     if ((uid && *uid->as_int64() != 0) || root_is_remapped(config))
         return;
     decision.refuse(spec::child_path(where, "user/uid"),

@@ -54,6 +54,9 @@ json::Value* field(json::Value& object, std::string_view key, json::Kind kind, s
     if (found->kind() != kind)
         throw Error(child_path(where, key) + " must be " + (kind == json::Kind::object ? "an " : "a ") +
                     json::kind_name(kind) + ", not " + json::kind_name(found->kind()));
+    // A NUL inside a name or path: C reads it cut short where Go (runc) reads it whole.
+    if (kind == json::Kind::string && found->as_string().find('\0') != std::string::npos)
+        throw Error(child_path(where, key) + " contains a NUL byte");
     return found;
 }
 

@@ -1,0 +1,61 @@
+// libFuzzer harness over what every create does to a caller's config.json: parse, harden with
+// the default policy, serialise. Properties checked on every input that parses:
+//  - serialise(parse(x)) parses to the same value (round trip);
+//  - hardening a hardened config changes nothing (idempotence);
+//  - whatever is refused or thrown is a hardrun::Error (a clear message), never a crash.
+#include "harden/pipeline.hpp"
+#include "json/value.hpp"
+#include "policy/policy.hpp"
+#include "util/error.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+using namespace hardrun;
+
+namespace {
+
+const policy::Policy& default_policy()
+{
+    static const policy::Policy p = policy::parse(policy::builtin_policy_text, "built-in");
+    return p;
+}
+
+harden::Context context() { return harden::Context{"fuzz", "/nonexistent", "/tmp/hardrun-fuzz-seccomp-cache"}; }
+
+void require(bool ok)
+{
+    if (!ok)
+        std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    json::Value config;
+    try {
+        config = json::parse(text);
+    } catch (const Error&) {
+        return 0;
+    }
+    std::string once = json::serialize(config);
+    require(json::parse(once) == config);
+    try {
+        harden::harden_config(config, default_policy(), context());
+    } catch (const Error&) {
+        return 0;
+    }
+    std::string hardened = json::serialize(config);
+    harden::Report second;
+    try {
+        second = harden::harden_config(config, default_policy(), context());
+    } catch (const Error&) {
+        std::abort();  // what hardrun wrote, it must read back
+    }
+    require(!second.modified());
+    require(json::serialize(config) == hardened);
+    return 0;
+}
