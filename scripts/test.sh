@@ -4,7 +4,8 @@
 #   2. build with warnings as errors (named profiles read from profiles/); unit tests (criterion)
 #   3. a second build with address and undefined-behaviour sanitizers; unit tests again
 #   4. integration tests: real containers through hardrun and runc (both builds)
-#   5. end-to-end tests: private dockerd, containerd and podman driving hardrun
+#   5. a 30-second libFuzzer smoke per harness (clang, sanitizers)
+#   6. end-to-end tests: private dockerd, containerd and podman driving hardrun
 # Needs root for 4 and 5. With CI=true nothing may be skipped. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,36 @@ step "integration tests, sanitizer build"
 UBSAN_OPTIONS=halt_on_error=1 pytest_suite integration-asan "$repo/build-asan/hardrun" tests/integration ||
     failed_steps+=(integration-asan)
 
+step "fuzz smoke (libFuzzer, address+undefined sanitizers, 30 s per harness)"
+fuzz_smoke() {
+    if [[ ! -d build-fuzz ]]; then
+        CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+            -Db_lundef=false --buildtype=debugoptimized >"$logs/setup-fuzz.log" 2>&1 ||
+            { cat "$logs/setup-fuzz.log"; return 1; }
+    fi
+    meson compile -C build-fuzz || return 1
+    local harness corpus ok=0
+    for harness in config policy; do
+        corpus=$(mktemp -d "$logs/corpus-$harness-XXXXXX")
+        if [[ $harness == config ]]; then
+            cp tests/fixtures/*.json tests/malformed/*.json "$corpus"/
+        else
+            cp profiles/*.json "$corpus"/
+        fi
+        if build-fuzz/tests/fuzz/fuzz-$harness -max_total_time=30 -rss_limit_mb=4096 -timeout=20 \
+            -artifact_prefix="$logs/" "$corpus" >"$logs/fuzz-$harness.log" 2>&1; then
+            echo "fuzz-$harness: $(grep -oE 'Done [0-9]+ runs' "$logs/fuzz-$harness.log" | tail -1), no crash"
+            echo pass >"$logs/fuzz-$harness.result"
+        else
+            tail -40 "$logs/fuzz-$harness.log"
+            echo fail >"$logs/fuzz-$harness.result"
+            ok=1
+        fi
+    done
+    return $ok
+}
+fuzz_smoke || failed_steps+=(fuzz)
+
 step "end-to-end tests (private dockerd, containerd, podman)"
 pytest_suite e2e "$repo/build-ci/hardrun" tests/e2e || failed_steps+=(e2e)
 
@@ -72,6 +103,11 @@ for path in glob.glob(os.path.join(logs, "unit-*.json")):
             passed += int(m.group(2)); failed += int(m.group(3)) + int(m.group(4))
         elif t.get("result") != "OK":
             failed += 1
+for path in glob.glob(os.path.join(logs, "fuzz-*.result")):
+    if open(path).read().strip() == "pass":
+        passed += 1
+    else:
+        failed += 1
 for path in glob.glob(os.path.join(logs, "pytest-*.xml")):
     root = ET.parse(path).getroot()
     for s in (root.iter("testsuite")):
