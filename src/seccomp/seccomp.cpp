@@ -344,7 +344,8 @@ std::vector<std::string> check(const json::Value& profile)
                 else
                     tokens.push_back(t);
             }
-        for (const auto& [name, condition] : allowed_names(profile)) {
+        for (const auto& allowed : allowed_names(profile)) {
+            const std::string& name = allowed.first;
             bool known = std::any_of(tokens.begin(), tokens.end(), [&](uint32_t t) {
                 return seccomp_syscall_resolve_name_arch(t, name.c_str()) != __NR_SCMP_ERROR;
             });
