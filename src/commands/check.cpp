@@ -3,6 +3,7 @@
 // status 0 when the config would be accepted (rewritten or not), 1 when it would be refused.
 #include "commands/commands.hpp"
 
+#include "cli/own_options.hpp"
 #include "harden/pipeline.hpp"
 #include "json/value.hpp"
 #include "log/audit.hpp"
@@ -24,38 +25,16 @@ struct CheckArgs {
 
 CheckArgs parse_check_args(const cli::Invocation& inv)
 {
+    std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
+    cli::OwnOptions o = cli::parse_own_options(args, {"id", "bundle|b"}, {"json"},
+                                               "hardrun check [--json] [--id ID] [--bundle DIR | FILE]");
     CheckArgs a;
-    const auto& args = inv.runtime_args;
-    for (size_t i = inv.command_index + 1; i < args.size(); ++i) {
-        std::string arg = args[i];
-        std::string name = arg.rfind("--", 0) == 0 ? arg.substr(2) : arg.rfind("-", 0) == 0 ? arg.substr(1) : "";
-        std::string value;
-        bool has_value = false;
-        if (auto eq = name.find('='); eq != std::string::npos) {
-            value = name.substr(eq + 1);
-            name = name.substr(0, eq);
-            has_value = true;
-        }
-        auto take = [&]() {
-            if (has_value)
-                return value;
-            if (i + 1 >= args.size())
-                throw Error("check: " + arg + " needs a value");
-            return args[++i];
-        };
-        if (name == "json")
-            a.json = true;
-        else if (name == "id")
-            a.id = take();
-        else if (name == "bundle" || name == "b")
-            a.bundle = take();
-        else if (!name.empty())
-            throw Error("check: unknown option " + arg + " (usage: hardrun check [--json] [--id ID] [--bundle DIR | FILE])");
-        else if (a.file.empty())
-            a.file = arg;
-        else
-            throw Error("check: more than one file given");
-    }
+    a.json = o.has("json");
+    a.id = o.value("id");
+    a.bundle = o.value("bundle");
+    if (o.positional.size() > 1)
+        throw Error("check: more than one file given");
+    a.file = o.positional.empty() ? "" : o.positional.front();
     if (!a.bundle.empty() && !a.file.empty())
         throw Error("check: give --bundle DIR or FILE, not both");
     if (a.file.empty())

@@ -4,6 +4,7 @@
 // what it added. The file is replaced atomically. Restarting dockerd is left to the operator.
 #include "commands/commands.hpp"
 
+#include "cli/own_options.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
 #include "util/error.hpp"
@@ -29,40 +30,19 @@ struct SetupArgs {
 
 SetupArgs parse_setup_args(const std::vector<std::string>& args)
 {
+    cli::OwnOptions o = cli::parse_own_options(
+        std::vector<std::string>(args.begin() + 1, args.end()), {"daemon-json", "name", "path", "profile"},
+        {"default", "undo"},
+        "hardrun setup docker [--daemon-json FILE] [--name NAME] [--path PATH] [--profile NAME] [--default] [--undo]");
+    if (!o.positional.empty())
+        throw Error("setup docker: unexpected argument " + o.positional.front());
     SetupArgs a;
-    for (size_t i = 1; i < args.size(); ++i) {
-        std::string arg = args[i];
-        std::string value;
-        bool has_value = false;
-        if (auto eq = arg.find('='); eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-            has_value = true;
-        }
-        auto take = [&]() {
-            if (has_value)
-                return value;
-            if (i + 1 >= args.size())
-                throw Error("setup docker: " + arg + " needs a value");
-            return args[++i];
-        };
-        if (arg == "--daemon-json")
-            a.daemon_json = take();
-        else if (arg == "--name")
-            a.name = take();
-        else if (arg == "--path")
-            a.path = take();
-        else if (arg == "--profile")
-            a.profile = take();
-        else if (arg == "--default")
-            a.make_default = true;
-        else if (arg == "--undo")
-            a.undo = true;
-        else
-            throw Error("setup docker: unknown option " + args[i] +
-                        " (usage: hardrun setup docker [--daemon-json FILE] [--name NAME] [--path PATH] "
-                        "[--profile NAME] [--default] [--undo])");
-    }
+    a.daemon_json = o.value("daemon-json", a.daemon_json);
+    a.name = o.value("name", a.name);
+    a.path = o.value("path");
+    a.profile = o.value("profile");
+    a.make_default = o.has("default");
+    a.undo = o.has("undo");
     if (!policy::valid_profile_name(a.name))
         throw Error("setup docker: --name must be letters, digits, '-' or '_'");
     if (!a.profile.empty() && !policy::valid_profile_name(a.profile))
