@@ -27,8 +27,6 @@ Value Value::boolean(bool b)
 
 Value Value::number(int64_t n) { return number_from_text(std::to_string(n)); }
 
-Value Value::number_unsigned(uint64_t n) { return number_from_text(std::to_string(n)); }
-
 Value Value::number_from_text(std::string text)
 {
     Value v;
@@ -60,26 +58,32 @@ Value Value::object()
     return v;
 }
 
-std::optional<int64_t> Value::as_int64() const
+namespace {
+
+// The whole text as an integer of type T, or nullopt (fractions, exponents, overflow).
+template <typename T>
+std::optional<T> whole_integer(const std::string& text)
 {
-    if (kind_ != Kind::number)
-        return std::nullopt;
-    int64_t out = 0;
-    auto [end, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), out);
-    if (ec != std::errc() || end != text_.data() + text_.size())
+    T out = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || end != text.data() + text.size())
         return std::nullopt;
     return out;
 }
 
+}  // namespace
+
+std::optional<int64_t> Value::as_int64() const
+{
+    return kind_ == Kind::number ? whole_integer<int64_t>(text_) : std::nullopt;
+}
+
 std::optional<uint64_t> Value::as_uint64() const
 {
+    // from_chars would read "-1" as an unsigned wrap-around on some libraries: refuse the sign.
     if (kind_ != Kind::number || text_.empty() || text_[0] == '-')
         return std::nullopt;
-    uint64_t out = 0;
-    auto [end, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), out);
-    if (ec != std::errc() || end != text_.data() + text_.size())
-        return std::nullopt;
-    return out;
+    return whole_integer<uint64_t>(text_);
 }
 
 Value* Value::find(std::string_view key)

@@ -25,7 +25,6 @@ public:
 
     static Value boolean(bool b);
     static Value number(int64_t n);
-    static Value number_unsigned(uint64_t n);
     // The caller vouches that text is a valid JSON number (the parser's raw text).
     static Value number_from_text(std::string text);
     static Value string(std::string s);

@@ -256,6 +256,91 @@ Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fa
     return m;
 }
 
+// Each section reader takes the section's JSON, its pointer, and the defaults it starts from.
+template <typename Control>
+Control mode_only_at(const json::Value& v, const std::string& path, const Control& fallback)
+{
+    ObjectReader r(v, path);
+    Control c = fallback;
+    c.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    r.finish();
+    return c;
+}
+
+Devices devices_at(const json::Value& v, const std::string& path, const Devices& fallback)
+{
+    ObjectReader r(v, path);
+    Devices d = fallback;
+    d.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* allow = r.take("allow"))
+        d.allow = strings_at(
+            *allow, r.path_of("allow"), "device paths",
+            [](const std::string& dev) { return dev.rfind("/dev/", 0) == 0 && spec::clean_path(dev) == dev; },
+            "a clean path under /dev/");
+    r.finish();
+    return d;
+}
+
+User user_at(const json::Value& v, const std::string& path, const User& fallback)
+{
+    ObjectReader r(v, path);
+    User u = fallback;
+    u.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    u.non_root = bool_at(r.take("nonRoot"), r.path_of("nonRoot"), u.non_root);
+    r.finish();
+    return u;
+}
+
+Sysctls sysctls_at(const json::Value& v, const std::string& path, const Sysctls& fallback)
+{
+    ObjectReader r(v, path);
+    Sysctls s = fallback;
+    s.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* allow = r.take("allow"))
+        s.allow = strings_at(
+            *allow, r.path_of("allow"), "sysctl names",
+            [](const std::string& n) { return n.find_first_of("/ ") == std::string::npos; }, "a dotted sysctl name");
+    r.finish();
+    return s;
+}
+
+Seccomp seccomp_at(const json::Value& v, const std::string& path, const Seccomp& fallback)
+{
+    ObjectReader r(v, path);
+    Seccomp s = fallback;
+    s.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* profile = r.take("profile")) {
+        s.profile_source = string_at(*profile, r.path_of("profile"));
+        if (s.profile_source != "default" && s.profile_source[0] != '/')
+            throw Error(r.path_of("profile") + " must be \"default\" or an absolute path");
+    }
+    if (const json::Value* deny = r.take("deny"))
+        s.deny = strings_at(
+            *deny, r.path_of("deny"), "syscall names",
+            [](const std::string& n) { return n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos; },
+            "a syscall name");
+    r.finish();
+    return s;
+}
+
+Namespaces namespaces_at(const json::Value& v, const std::string& path, const Namespaces& fallback)
+{
+    ObjectReader r(v, path);
+    Namespaces n = fallback;
+    n.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    n.host_network = bool_at(r.take("hostNetwork"), r.path_of("hostNetwork"), n.host_network);
+    r.finish();
+    return n;
+}
+
+// Read the section `key` into `control` when the policy has it.
+template <typename Control, typename Reader>
+void section(ObjectReader& r, const char* key, Control& control, Reader read)
+{
+    if (const json::Value* v = r.take(key))
+        control = read(*v, r.path_of(key), control);
+}
+
 // The seccomp profile the policy names, read (a file counts in the policy's digest).
 void load_seccomp_profile(Policy& p)
 {
@@ -292,16 +377,6 @@ const json::Value& Seccomp::profile() const
     return *parsed_;
 }
 
-const char* mode_name(Mode mode)
-{
-    switch (mode) {
-    case Mode::enforce: return "enforce";
-    case Mode::refuse: return "refuse";
-    case Mode::audit: return "audit";
-    }
-    return "?";
-}
-
 bool Policy::rewrites() const
 {
     return capabilities.mode == Mode::enforce || no_new_privileges.mode == Mode::enforce ||
@@ -335,73 +410,20 @@ Policy parse(std::string_view text, const std::string& source)
         if (!caps)
             throw Error("/capabilities is required");
         p.capabilities = capabilities_at(*caps, "/capabilities");
-        if (const json::Value* v = r.take("noNewPrivileges")) {
-            ObjectReader nnp(*v, "/noNewPrivileges");
-            p.no_new_privileges.mode = mode_at(nnp.take("mode"), "/noNewPrivileges/mode");
-            nnp.finish();
-        }
         // A control left out of the policy keeps its defaults, enforced: forgetting a section
         // must not switch a control off.
-        if (const json::Value* v = r.take("resources"))
-            p.resources = resources_at(*v, "/resources", p.resources);
-        if (const json::Value* v = r.take("rootfs"))
-            p.rootfs = rootfs_at(*v, "/rootfs", p.rootfs);
-        if (const json::Value* v = r.take("devices")) {
-            ObjectReader dev(*v, "/devices");
-            p.devices.mode = mode_at(dev.take("mode"), "/devices/mode");
-            if (const json::Value* allow = dev.take("allow"))
-                p.devices.allow = strings_at(
-                    *allow, "/devices/allow", "device paths",
-                    [](const std::string& d) { return d.rfind("/dev/", 0) == 0 && spec::clean_path(d) == d; },
-                    "a clean path under /dev/");
-            dev.finish();
-        }
-        if (const json::Value* v = r.take("user")) {
-            ObjectReader u(*v, "/user");
-            p.user.mode = mode_at(u.take("mode"), "/user/mode");
-            p.user.non_root = bool_at(u.take("nonRoot"), "/user/nonRoot", p.user.non_root);
-            u.finish();
-        }
+        section(r, "noNewPrivileges", p.no_new_privileges, mode_only_at<NoNewPrivileges>);
+        section(r, "resources", p.resources, resources_at);
+        section(r, "rootfs", p.rootfs, rootfs_at);
+        section(r, "devices", p.devices, devices_at);
+        section(r, "user", p.user, user_at);
+        section(r, "sysctls", p.sysctls, sysctls_at);
+        section(r, "mounts", p.mounts, mounts_at);
+        section(r, "seccomp", p.seccomp, seccomp_at);
+        section(r, "kernelInterfaces", p.kernel, mode_only_at<KernelInterfaces>);
+        section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");
-        if (const json::Value* v = r.take("sysctls")) {
-            ObjectReader sys(*v, "/sysctls");
-            p.sysctls.mode = mode_at(sys.take("mode"), "/sysctls/mode");
-            if (const json::Value* allow = sys.take("allow"))
-                p.sysctls.allow = strings_at(
-                    *allow, "/sysctls/allow", "sysctl names",
-                    [](const std::string& n) { return n.find_first_of("/ ") == std::string::npos; },
-                    "a dotted sysctl name");
-            sys.finish();
-        }
-        if (const json::Value* v = r.take("mounts"))
-            p.mounts = mounts_at(*v, "/mounts", p.mounts);
-        if (const json::Value* v = r.take("seccomp")) {
-            ObjectReader sc(*v, "/seccomp");
-            p.seccomp.mode = mode_at(sc.take("mode"), "/seccomp/mode");
-            if (const json::Value* profile = sc.take("profile")) {
-                p.seccomp.profile_source = string_at(*profile, "/seccomp/profile");
-                if (p.seccomp.profile_source != "default" && p.seccomp.profile_source[0] != '/')
-                    throw Error("/seccomp/profile must be \"default\" or an absolute path");
-            }
-            if (const json::Value* deny = sc.take("deny"))
-                p.seccomp.deny = strings_at(
-                    *deny, "/seccomp/deny", "syscall names",
-                    [](const std::string& n) { return n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos; },
-                    "a syscall name");
-            sc.finish();
-        }
-        if (const json::Value* v = r.take("kernelInterfaces")) {
-            ObjectReader kernel(*v, "/kernelInterfaces");
-            p.kernel.mode = mode_at(kernel.take("mode"), "/kernelInterfaces/mode");
-            kernel.finish();
-        }
-        if (const json::Value* v = r.take("namespaces")) {
-            ObjectReader ns(*v, "/namespaces");
-            p.namespaces.mode = mode_at(ns.take("mode"), "/namespaces/mode");
-            p.namespaces.host_network = bool_at(ns.take("hostNetwork"), "/namespaces/hostNetwork", p.namespaces.host_network);
-            ns.finish();
-        }
         r.finish();
         load_seccomp_profile(p);
     } catch (const Error& e) {

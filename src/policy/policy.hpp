@@ -16,8 +16,6 @@ namespace hardrun::policy {
 // audit: change nothing, only record what enforce would have changed.
 enum class Mode { enforce, refuse, audit };
 
-const char* mode_name(Mode mode);
-
 struct Capabilities {
     Mode mode = Mode::enforce;
     std::vector<std::string> allow;  // OCI names, validated with libcap-ng

@@ -24,13 +24,4 @@ std::optional<unsigned> capability_number(std::string_view oci_name)
     return static_cast<unsigned>(number);
 }
 
-std::string capability_name(unsigned number)
-{
-    const char* name = capng_capability_to_name(number);
-    std::string out = "CAP_";
-    for (const char* p = name ? name : "unknown"; *p; ++p)
-        out.push_back(*p >= 'a' && *p <= 'z' ? static_cast<char>(*p - 'a' + 'A') : *p);
-    return out;
-}
-
 }  // namespace hardrun::spec

@@ -1,4 +1,4 @@
-// OCI capability names ("CAP_SYS_ADMIN") <-> kernel capability numbers, through libcap-ng.
+// OCI capability names ("CAP_SYS_ADMIN") checked against libcap-ng's names.
 #pragma once
 
 #include <optional>
@@ -10,8 +10,5 @@ namespace hardrun::spec {
 // The capability number for an OCI name, or nullopt when the name is not exactly
 // "CAP_" + an upper-case name libcap-ng knows (runc 1.1 matches names exactly too).
 std::optional<unsigned> capability_number(std::string_view oci_name);
-
-// "CAP_" + the upper-case libcap-ng name.
-std::string capability_name(unsigned number);
 
 }  // namespace hardrun::spec
