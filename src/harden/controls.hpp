@@ -37,7 +37,8 @@ void resources(json::Value& config, const policy::Policy& policy, Report& report
 void update_resources(json::Value& resources, const policy::Policy& policy, Report& report);
 
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
-void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
+// A root.path that is a host system directory ("/", /etc, ...) is refused.
+void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 // Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused (namespaces.cpp).
 void namespaces(json::Value& config, const policy::Policy& policy, Report& report);

@@ -8,6 +8,9 @@
 #include "spec/paths.hpp"
 #include "util/error.hpp"
 
+#include <climits>
+#include <cstdlib>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -35,9 +38,30 @@ json::Value* mount_at(json::Value* mounts, const std::string& path)
     return nullptr;
 }
 
+// Why `path` (root.path) names a host system directory rather than an image, or "": "/" itself
+// (a config claiming to be hardened already, with root.path "/"), a directory holding one of the
+// policy's denied paths (/var, /var/lib/docker), the kernel's and the system's own trees, and
+// hardrun's state (a config pointing there without the annotation that says what it replaced).
+std::string host_directory(const std::string& path, const std::string& bundle, const policy::Mounts& m)
+{
+    std::string full = !path.empty() && path[0] == '/' ? path : (bundle.empty() ? "." : bundle) + "/" + path;
+    char buf[PATH_MAX];
+    std::string resolved = realpath(full.c_str(), buf) ? std::string(buf) : spec::clean_path(full);
+    auto under = [](const std::string& p, const std::string& dir) {
+        return p == dir || (dir == "/" ? true : p.rfind(dir + "/", 0) == 0);
+    };
+    for (const std::string& denied : m.deny)
+        if (under(denied, resolved))
+            return "the rootfs is the host directory " + resolved + ", which holds the denied path " + denied;
+    for (const char* system : {"/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run/hardrun"})
+        if (under(resolved, system))
+            return "the rootfs " + resolved + " lies in the host's " + system;
+    return "";
+}
+
 }  // namespace
 
-void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
+void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
     const policy::Rootfs& want = policy.rootfs;
     Decision decision(report, "rootfs", want.mode);
@@ -45,6 +69,11 @@ void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
     json::Value* root = spec::field(config, "root", json::Kind::object, "/");
     if (!root)
         throw Error("config.json has no \"root\"");
+    if (json::Value* path = spec::field(*root, "path", json::Kind::string, "/root")) {
+        std::string why = host_directory(path->as_string(), context.bundle, policy.mounts);
+        if (!why.empty())
+            decision.refuse("/root/path", why);
+    }
     json::Value* readonly = spec::field(*root, "readonly", json::Kind::boolean, "/root");
     if (!(readonly && readonly->as_bool()) &&
         decision.change("/root/readonly", readonly ? "is false, must be true" : "is unset, must be true"))

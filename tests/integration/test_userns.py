@@ -1,0 +1,300 @@
+"""User-namespace remapping under real runc: root in the container is an unprivileged host uid,
+and the image and bind sources are shown through idmapped mounts (never chowned)."""
+import concurrent.futures
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from bundles import Bundle, run
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+STATE = "/run/hardrun/containers"
+
+
+def hardrun_slices():
+    """Host uid bases hardrun may hand out: 65536-id slices of the user hardrun's ranges."""
+    bases = set()
+    with open("/etc/subuid") as f:
+        for line in f:
+            name, start, count = line.strip().split(":")
+            if name == "hardrun":
+                bases.update(range(int(start), int(start) + int(count) - 65535, 65536))
+    return bases
+
+
+def uid_map(text):
+    inside, outside, size = text.split()
+    return int(inside), int(outside), int(size)
+
+
+def mounts_under(prefix):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
+
+
+def shipped(**changes):
+    policy = json.loads((REPO / "profiles" / "policy.json").read_text())
+    for section, values in changes.items():
+        policy.setdefault(section, {}).update(values)
+    return policy
+
+
+@pytest.fixture
+def image(tmp_path, rootfs):
+    """A copy of the test rootfs with files owned by root and by uid/gid 1000."""
+    d = tmp_path / "image"
+    shutil.copytree(rootfs, d, symlinks=True)
+    (d / "home" / "u").mkdir(parents=True)
+    (d / "home" / "u" / "f").write_text("mine\n")
+    os.chown(d / "home" / "u", 1000, 1000)
+    os.chown(d / "home" / "u" / "f", 1000, 1000)
+    return d
+
+
+@pytest.fixture
+def overlay(tmp_path, image):
+    """An overlay rootfs as engines hand it over: the image as lower layer, plus upper and work."""
+    top = tmp_path / "layer2"
+    (top / "etc").mkdir(parents=True)
+    (top / "etc" / "motd").write_text("from the top layer\n")
+    upper, work, merged = tmp_path / "upper", tmp_path / "work", tmp_path / "merged"
+    for p in (upper, work, merged):
+        p.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir={top}:{image},upperdir={upper},workdir={work}", str(merged)], check=True)
+    yield merged
+    subprocess.run(["umount", str(merged)], check=True)
+
+
+def bundle_on(tmp_path, rootfs_dir, *args, name="bundle"):
+    path = tmp_path / name
+    path.mkdir()
+    b = Bundle(str(path), str(rootfs_dir))
+    b.set_args(*args)
+    return b
+
+
+def test_root_is_an_unprivileged_host_uid_and_image_ownership_shows(runtime, tmp_path, image):
+    b = bundle_on(tmp_path, image, "sh", "-c", "id -u; cat /proc/self/uid_map; stat -c '%u:%g' /bin/busybox "
+                  "/home/u/f; cat /home/u/f")
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "0"
+    inside, outside, size = uid_map(lines[1])
+    assert inside == 0 and size == 65536 and outside in hardrun_slices()
+    assert lines[2:] == ["0:0", "1000:1000", "mine"]
+    # No file of the image was chowned.
+    assert os.stat(image / "bin" / "busybox").st_uid == 0 and os.stat(image / "home" / "u" / "f").st_uid == 1000
+    assert not os.path.exists(f"{STATE}/{cid}")  # `run` ended: state and mounts gone
+    assert mounts_under(f"{STATE}/{cid}") == []
+
+
+def test_overlay_rootfs_is_shown_through_idmapped_layers(runtime, tmp_path, overlay, image):
+    b = bundle_on(tmp_path, overlay, "sh", "-c", "cat /proc/self/uid_map; stat -c '%u:%g' /bin/busybox /home/u/f; "
+                  "cat /etc/motd; echo x > /etc/new 2>/dev/null || echo read-only")
+    b.edit(lambda c: c["mounts"].append({"destination": "/not/in/the/image", "type": "tmpfs", "source": "tmpfs"}))
+    cid = runtime.new_id()
+    r = runtime.hardrun("create", "--bundle", b.path, cid)
+    assert r.returncode == 0, r.stderr
+    assert b.config()["root"]["path"] == f"{STATE}/{cid}/rootfs"
+    assert json.loads(b.config()["annotations"]["run.hardrun.idmap"])["root"] == str(overlay)
+    assert mounts_under(f"{STATE}/{cid}/rootfs") == [f"{STATE}/{cid}/rootfs"]
+    assert oct(os.stat(f"{STATE}/{cid}").st_mode & 0o777) == "0o711"
+    assert runtime.hardrun("start", cid).returncode == 0
+    subprocess.run(["sh", "-c", f"for i in $(seq 50); do runc --root {runtime.root} state {cid} | "
+                    "grep -q stopped && exit 0; sleep 0.1; done"], check=True)
+    r = runtime.hardrun("delete", cid)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+    # The mount points runc needed were made through the caller's rootfs (its upper layer).
+    assert (tmp_path / "upper" / "not" / "in" / "the" / "image").is_dir()
+    assert os.stat(image / "home" / "u" / "f").st_uid == 1000
+    assert runtime.hardrun("delete", cid).returncode != 0  # runc's answer; nothing of hardrun's left to undo
+
+
+def test_overlay_rootfs_output(runtime, tmp_path, overlay):
+    b = bundle_on(tmp_path, overlay, "sh", "-c", "cat /proc/self/uid_map; stat -c '%u:%g' /bin/busybox /home/u/f; "
+                  "cat /etc/motd; echo x > /etc/new 2>/dev/null || echo read-only")
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert uid_map(lines[0])[1] in hardrun_slices()
+    assert lines[1:] == ["0:0", "1000:1000", "from the top layer", "read-only"]
+    assert not (tmp_path / "upper" / "etc" / "new").exists()
+
+
+def test_writable_root_on_an_overlay_is_refused_with_the_reason(runtime, tmp_path, overlay, policy_file):
+    b = bundle_on(tmp_path, overlay, "true")
+    b.edit(lambda c: c["root"].update(readonly=False))
+    before = b.bytes()
+    policy = policy_file(shipped(rootfs={"mode": "audit"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+    assert r.returncode == 1 and "needs a read-only root" in r.stderr, r.stderr
+    assert b.bytes() == before
+
+
+def test_files_written_land_with_their_in_container_owner(runtime, tmp_path, image, policy_file):
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    b = bundle_on(tmp_path, image, "sh", "-c", "echo r > /data/by-root; "
+                  "mkdir /data/u && chown 1000:1000 /data/u && echo u > /data/u/f && chown 1000:1000 /data/u/f; "
+                  "echo w > /written-to-root && echo wrote")
+    b.edit(lambda c: (c["mounts"].append({"destination": "/data", "type": "bind", "source": str(volume),
+                                         "options": ["rbind", "rw"]}),
+                      c["root"].update(readonly=False)))
+    b.set_caps(["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"])
+    # A writable root (rootfs control in audit mode) on a plain directory: the idmapped copy
+    # of the directory is writable.
+    policy = policy_file(shipped(rootfs={"mode": "audit"}))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "wrote"
+    assert os.stat(volume / "by-root").st_uid == 0 and os.stat(volume / "by-root").st_gid == 0
+    assert os.stat(volume / "u" / "f").st_uid == 1000
+    assert os.stat(image / "written-to-root").st_uid == 0
+
+
+def test_running_containers_get_distinct_slices_and_delete_frees_them(runtime, make_bundle):
+    ids, maps = [], []
+    for _ in range(3):
+        b = make_bundle("sleep", "60")
+        cid = runtime.new_id()
+        assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid).returncode == 0
+        pid = json.loads(runtime.hardrun("state", cid).stdout)["pid"]
+        maps.append(uid_map(open(f"/proc/{pid}/uid_map").read())[1])
+        ids.append(cid)
+    assert len(set(maps)) == 3 and set(maps) <= hardrun_slices()
+    slices = {f: open(f"/run/hardrun/slices/{f}").read() for f in os.listdir("/run/hardrun/slices")}
+    assert set(ids) <= set(slices.values())
+    for cid in ids:
+        assert runtime.hardrun("delete", "--force", cid).returncode == 0
+        assert not os.path.exists(f"{STATE}/{cid}")
+    left = {open(f"/run/hardrun/slices/{f}").read() for f in os.listdir("/run/hardrun/slices")}
+    assert not (left & set(ids))
+
+
+def test_a_failed_create_cleans_up(runtime, make_bundle, tmp_path):
+    b = make_bundle("/no/such/program")
+    cid = runtime.new_id()
+    log = tmp_path / "log.json"
+    r = runtime.hardrun("create", "--bundle", b.path, cid, pre=("--log", str(log), "--log-format", "json"))
+    assert r.returncode != 0
+    assert "no such file" in (log.read_text() + r.stderr).lower()
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+
+
+def test_gc_removes_state_the_runtime_no_longer_knows(runtime, make_bundle):
+    b = make_bundle("sleep", "60")
+    gone, alive = runtime.new_id(), runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b.path, gone).returncode == 0
+    b2 = make_bundle("sleep", "60")
+    assert runtime.hardrun("run", "--detach", "--bundle", b2.path, alive).returncode == 0
+    # Deleted behind hardrun's back (a crash, a daemon that never called delete).
+    assert runtime.runc("delete", "--force", gone).returncode == 0
+    assert os.path.exists(f"{STATE}/{gone}")
+    r = run([runtime.hardrun_bin, "gc"])
+    assert r.returncode == 0, r.stderr
+    assert f"removed {gone}" in r.stdout and alive not in r.stdout
+    assert not os.path.exists(f"{STATE}/{gone}") and mounts_under(f"{STATE}/{gone}") == []
+    assert os.path.exists(f"{STATE}/{alive}")
+
+
+def test_a_config_claiming_to_be_hardened_with_the_hosts_root_is_refused(runtime, make_bundle):
+    b = make_bundle("true")
+    cid = runtime.new_id()
+    b.edit(lambda c: (c["root"].update(path="/"),
+                      c.setdefault("annotations", {}).update({"run.hardrun.policy": "sha256:" + "0" * 64})))
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 1 and "the rootfs is the host directory /" in r.stderr, r.stderr
+    # The same through the annotation that names what hardrun replaced: checked like any input.
+    b.edit(lambda c: (c["root"].update(path=f"{STATE}/someone/rootfs"),
+                      c["annotations"].update({"run.hardrun.idmap": json.dumps({"root": "/", "mounts": {}})})))
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 1 and "the rootfs is the host directory /" in r.stderr, r.stderr
+    b.edit(lambda c: c["annotations"].pop("run.hardrun.idmap"))
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 1 and "lies in the host's /run/hardrun" in r.stderr, r.stderr
+
+
+def test_a_callers_own_user_namespace_is_kept_unless_it_maps_host_root(runtime, make_bundle, rootfs):
+    # The caller's remapped root must reach its rootfs itself (hardrun idmaps nothing here):
+    # a copy where uid 300000 can traverse to it.
+    reachable = tempfile.mkdtemp(prefix="hardrun-it-userns-", dir="/run")
+    os.chmod(reachable, 0o755)
+    shutil.copytree(rootfs, reachable + "/rootfs", symlinks=True)
+    b = make_bundle("cat", "/proc/self/uid_map")
+    b.edit(lambda c: c["root"].update(path=reachable + "/rootfs"))
+    b.edit(lambda c: (c["linux"]["namespaces"].append({"type": "user"}),
+                      c["linux"].update(uidMappings=[{"containerID": 0, "hostID": 0, "size": 65536}],
+                                        gidMappings=[{"containerID": 0, "hostID": 0, "size": 65536}])))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "maps container ids to host root" in r.stderr, r.stderr
+    b.edit(lambda c: c["linux"].update(uidMappings=[{"containerID": 0, "hostID": 300000, "size": 65536},
+                                                    {"containerID": 65536, "hostID": 0, "size": 1}]))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "hostID 0" in r.stderr, r.stderr
+    # A mapping like Docker's userns-remap (whose rootfs Docker chowned itself): kept as it is,
+    # and nothing idmapped.
+    b.edit(lambda c: c["linux"].update(uidMappings=[{"containerID": 0, "hostID": 300000, "size": 65536}],
+                                       gidMappings=[{"containerID": 0, "hostID": 300000, "size": 65536}]))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert uid_map(r.stdout) == (0, 300000, 65536)
+    assert "run.hardrun.idmap" not in b.config()["annotations"]
+    shutil.rmtree(reachable)
+
+
+def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, make_bundle, tmp_path, policy_file):
+    # An overlay cannot be idmapped: a bind source inside one stands for any filesystem
+    # without idmap support.
+    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
+    for p in (low, up, work, merged):
+        p.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
+                    str(merged)], check=True)
+    try:
+        b = make_bundle("cat", "/proc/self/uid_map")
+        b.edit(lambda c: c["mounts"].append({"destination": "/data", "type": "bind", "source": str(merged),
+                                            "options": ["rbind", "ro"]}))
+        before = b.bytes()
+        cid = runtime.new_id()
+        r = runtime.hardrun("run", "--bundle", b.path, cid)
+        assert r.returncode == 1 and f"cannot idmap {merged}" in r.stderr and "does not support" in r.stderr, r.stderr
+        assert b.bytes() == before and not os.path.exists(f"{STATE}/{cid}")
+        audit = tmp_path / "audit.log"
+        policy = policy_file(shipped(userNamespace={"unsupported": "withoutUserNamespace"}, audit={"log": str(audit)}))
+        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+        assert r.returncode == 0, r.stderr
+        assert uid_map(r.stdout) == (0, 0, 4294967295)
+        line = json.loads(audit.read_text().splitlines()[-1])
+        assert any(f["control"] == "userNamespace" and "not added" in f["detail"] for f in line["audited"]), line
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+
+
+def test_concurrent_creates_get_distinct_slices_and_leave_nothing(runtime, make_bundle):
+    bundles = [make_bundle("sleep", "60") for _ in range(50)]
+    ids = [runtime.new_id() for _ in bundles]
+    before = len(mounts_under("/run/hardrun/"))
+
+    def create(i):
+        return runtime.hardrun("create", "--bundle", bundles[i].path, ids[i], timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(create, range(len(ids))))
+    failures = [r.stderr for r in results if r.returncode != 0]
+    assert failures == []
+    hosts = [b.config()["linux"]["uidMappings"][0]["hostID"] for b in bundles]
+    assert len(set(hosts)) == len(ids)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        deleted = list(pool.map(lambda cid: runtime.hardrun("delete", "--force", cid), ids))
+    assert [r.returncode for r in deleted] == [0] * len(ids)
+    assert len(mounts_under("/run/hardrun/")) == before
+    assert not any(os.path.exists(f"{STATE}/{cid}") for cid in ids)
