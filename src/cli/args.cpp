@@ -295,6 +295,8 @@ void parse(const std::vector<std::string>& args, Invocation& inv)
             throw Error("invalid boolean value \"" + *value + "\" for " + arg);
         if (t.name == "log")
             inv.log_path = value;
+        else if (t.name == "root")
+            inv.root = value;
         else if (t.name == "log-format")
             inv.log_format = *value;
         else if ((t.name == "version" || t.name == "v"))

@@ -17,6 +17,8 @@ int dispatch(const cli::Invocation& inv)
         return profile(inv);
     if (c == "setup")
         return setup(inv);
+    if (c == "report")
+        return report(inv);
     if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help
