@@ -26,10 +26,17 @@ Limit limit_of(const char* controller, const std::vector<CgroupLine>& cgroup, co
 {
     Limit out;
     out.dir = controller_dir(controller, cgroup, host);
-    if (out.dir) {
-        std::string file = out.dir->path + "/" + limit_file(controller, out.dir->version);
-        out.limit = parse_limit(read_at(AT_FDCWD, file, file));
+    if (!out.dir)
+        return out;
+    std::string file = out.dir->path + "/" + limit_file(controller, out.dir->version);
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd && errno == ENOENT && out.dir->version == 2) {
+        out.dir.reset();  // the controller is not enabled for this cgroup: no limit of that kind
+        return out;
     }
+    if (!fd)
+        throw system_error("cannot open " + file, errno);
+    out.limit = parse_limit(read_all(fd.get(), max_proc_bytes, file));
     return out;
 }
 

@@ -19,7 +19,7 @@ namespace hardrun::live {
 inline constexpr std::array<const char*, 7> namespace_names = {"pid", "ipc", "uts", "net", "mnt", "cgroup", "user"};
 
 struct Limit {
-    std::optional<CgroupDir> dir;  // nullopt: the controller is not mounted on this host
+    std::optional<CgroupDir> dir;  // nullopt: not mounted on this host (v2: not enabled for the cgroup)
     CgroupLimit limit;             // meaningful only with `dir`
 };
 
