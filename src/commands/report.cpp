@@ -23,6 +23,8 @@
 #include "spec/capability_names.hpp"
 #include "util/error.hpp"
 
+#include <sys/stat.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <optional>
@@ -67,6 +69,11 @@ std::string string_member(const json::Value& v, std::string_view key)
 
 std::vector<Listed> list_containers(const std::string& runtime_path, const std::string& root)
 {
+    // runc list creates a missing root: a report must not leave one behind.
+    struct stat st {};
+    if (stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error("report: no runc state directory " + root + " (Docker's runc keeps its containers in "
+                    "/run/docker/runtime-runc/moby, containerd's in /run/containerd/runc/<namespace>)");
     std::string out = runtime::output_of(runtime_path, {"--root", root, "list", "--format", "json"});
     if (out.empty())
         throw Error("report: `" + runtime_path + " --root " + root + " list --format json` failed");
