@@ -396,8 +396,8 @@ int report(const cli::Invocation& inv)
             bypassed += !e.listed.stamp;
             unchecked += !e.checked;
         }
-        std::printf("%zu containers in %s: %zu violate their policy, %zu not started through hardrun, %zu not "
-                    "checked (not running or unreadable)\n",
+        std::printf("%zu containers in %s: %zu violating their policy, %zu not started through hardrun, %zu "
+                    "not checked (not running or unreadable)\n",
                     entries.size(), args.root.c_str(), violating, bypassed, unchecked);
     }
     return violation ? 1 : 0;

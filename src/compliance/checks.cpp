@@ -28,8 +28,7 @@ const std::vector<Standard> table = {
     {"namespace-mnt", "", "", "", ""},
     {"namespace-cgroup", "", "", "", ""},
     {"non-root", "", "", "restricted", "Running as Non-root"},
-    {"user-namespace", "5.31", "Docker host user namespace is not shared", "restricted",
-     "Running as Non-root (relaxed for user namespaces)"},
+    {"user-namespace", "5.31", "Docker host user namespace is not shared", "restricted", "Running as Non-root"},
 };
 
 std::string join(const std::vector<std::string>& names)
@@ -97,7 +96,8 @@ Check seccomp(const live::State& s, const Requirements& r)
     Check c = make("seccomp", r.seccomp);
     c.live = s.status.seccomp == 2 ? "filter" : s.status.seccomp == 1 ? "strict" : "disabled";
     if (s.status.seccomp_filters)
-        c.live += " (" + std::to_string(*s.status.seccomp_filters) + " filters)";
+        c.live += " (" + std::to_string(*s.status.seccomp_filters) +
+                  (*s.status.seccomp_filters == 1 ? " filter)" : " filters)");
     if (r.seccomp != Level::off)
         c.required = "filter";
     verdict(c, s.status.seccomp != 0);

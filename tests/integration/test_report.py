@@ -34,7 +34,7 @@ STANDARDS = {
     "namespace-mnt": (None, None, None),
     "namespace-cgroup": (None, None, None),
     "non-root": (None, "restricted", "Running as Non-root"),
-    "user-namespace": ("5.31", "restricted", "Running as Non-root (relaxed for user namespaces)"),
+    "user-namespace": ("5.31", "restricted", "Running as Non-root"),
 }
 
 
@@ -179,7 +179,7 @@ def test_report_tells_hardrun_and_plain_runc_containers_apart(runtime, make_bund
     assert blocks[hid].rstrip().endswith("=> compliant")
     assert "NOT started through hardrun" in blocks[rid]
     assert "=> VIOLATES its policy" in blocks[rid]
-    assert "2 containers in %s: 1 violate their policy, 1 not started through hardrun" % runtime.root in r.stdout
+    assert "2 containers in %s: 1 violating their policy, 1 not started through hardrun" % runtime.root in r.stdout
 
     # Asked for the hardrun container alone, the report is clean.
     status, out = report_json(runtime, policy, hid)

@@ -85,6 +85,7 @@ Test(compliance, plain_runc_container_drifts)
     cr_assert(c["capabilities"].live.find("CAP_AUDIT_WRITE") != std::string::npos, "%s", c["capabilities"].live.c_str());
     cr_assert(c["seccomp"].violation());
     cr_assert_eq(c["seccomp"].live, "disabled (0 filters)");
+    cr_assert_eq(by_name(compliance::evaluate(state_of("hardrun"), builtin()))["seccomp"].live, "filter (1 filter)");
     cr_assert(c["pids-limit"].violation());
     cr_assert_eq(c["pids-limit"].live, "unlimited");
     cr_assert(c["memory-limit"].violation());
