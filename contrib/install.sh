@@ -4,6 +4,7 @@
 #
 #   install.sh [--source DIR] [--root DIR] [--prefix /usr/local]
 #              [--containerd-config FILE] [--restart-command CMD] [--no-restart]
+#   install.sh --user-only [--root DIR]     (step 2 alone: what the test suite needs)
 #
 #  1. installs DIR/hardrun as PREFIX/sbin/hardrun, with a hardrun-NAME link for each shipped
 #     profile (strict, compat, audit), and DIR/profiles/*.json under PREFIX/share/hardrun/profiles
@@ -25,6 +26,7 @@ prefix=/usr/local
 containerd_config=/etc/containerd/config.toml
 restart_command="systemctl restart containerd"
 restart=1
+user_only=0
 profiles=(strict compat audit)
 
 while (($#)); do
@@ -35,11 +37,38 @@ while (($#)); do
     --containerd-config) containerd_config=$2; shift 2 ;;
     --restart-command) restart_command=$2; shift 2 ;;
     --no-restart) restart=0; shift ;;
+    --user-only) user_only=1; shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 root=${root%/}
 say() { echo "hardrun install: $*"; }
+
+# The remapping user and its subordinate range, above every range already handed out.
+ensure_user() {
+    if ! grep -q '^hardrun:' "$root/etc/passwd"; then
+        if [[ $root == "" ]]; then
+            useradd --system --no-create-home --shell /usr/sbin/nologin --user-group hardrun
+        else
+            useradd --prefix "$root" --system --no-create-home --shell /usr/sbin/nologin --user-group hardrun
+        fi
+        say "created the system user hardrun"
+    fi
+    range=16777216  # 256 ranges of 65536
+    for f in "$root/etc/subuid" "$root/etc/subgid"; do
+        touch "$f"
+        if ! grep -q '^hardrun:' "$f"; then
+            start=$(awk -F: 'BEGIN { top = 1048576 } NF == 3 && $2 + $3 > top { top = $2 + $3 } END { printf "%d", top }' "$f")
+            start=$(( (start + 65535) / 65536 * 65536 ))
+            echo "hardrun:$start:$range" >>"$f"
+            say "gave hardrun $f range $start:$range"
+        fi
+    done
+}
+if ((user_only)); then
+    ensure_user
+    exit 0
+fi
 
 # hardrun and the profiles: the payload is either a build tree (DIR/build/hardrun) or a flat
 # directory (DIR/hardrun), with DIR/profiles.
@@ -76,25 +105,7 @@ for p in "${profiles[@]}"; do
     fi
 done
 
-# The remapping user and its subordinate range, above every range already handed out.
-if ! grep -q '^hardrun:' "$root/etc/passwd"; then
-    if [[ $root == "" ]]; then
-        useradd --system --no-create-home --shell /usr/sbin/nologin --user-group hardrun
-    else
-        useradd --prefix "$root" --system --no-create-home --shell /usr/sbin/nologin --user-group hardrun
-    fi
-    say "created the system user hardrun"
-fi
-range=16777216  # 256 ranges of 65536
-for f in "$root/etc/subuid" "$root/etc/subgid"; do
-    touch "$f"
-    if ! grep -q '^hardrun:' "$f"; then
-        start=$(awk -F: 'BEGIN { top = 1048576 } NF == 3 && $2 + $3 > top { top = $2 + $3 } END { printf "%d", top }' "$f")
-        start=$(( (start + 65535) / 65536 * 65536 ))
-        echo "hardrun:$start:$range" >>"$f"
-        say "gave hardrun $f range $start:$range"
-    fi
-done
+ensure_user
 
 # containerd: one runtime per profile, in a block between markers.
 config=$root$containerd_config

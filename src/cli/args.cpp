@@ -46,6 +46,7 @@ const std::vector<CommandSpec>& commands()
           {"detach", "d", true}, {"pid-file", "", false}, {"process-label", "", false},
           {"apparmor", "", false}, {"no-new-privs", "", true}, {"cap", "c", false},
           {"preserve-fds", "", false}, {"cgroup", "", false}, {"ignore-paused", "", true}}},
+        {"delete", true, {{"force", "f", true}}},
         {"update", true,
          {{"resources", "r", false}, {"blkio-weight", "", false}, {"cpu-period", "", false},
           {"cpu-quota", "", false}, {"cpu-share", "", false}, {"cpu-rt-period", "", false},
@@ -296,7 +297,7 @@ void parse(const std::vector<std::string>& args, Invocation& inv)
         if (t.name == "log")
             inv.log_path = value;
         else if (t.name == "root")
-            inv.root = value;
+            inv.root = *value;
         else if (t.name == "log-format")
             inv.log_format = *value;
         else if ((t.name == "version" || t.name == "v"))

@@ -17,8 +17,8 @@ struct Invocation {
     std::optional<std::string> policy;   // --hardrun-policy FILE|NAME
     std::optional<std::string> runtime;  // --hardrun-runtime PATH
 
+    std::string root;                     // runc --root ("" for runc's default)
     std::optional<std::string> log_path;  // runc --log
-    std::optional<std::string> root;      // runc --root (the state directory)
     std::string log_format = "text";      // runc --log-format
     bool version = false;                 // runc --version / -v before the command
 

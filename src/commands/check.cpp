@@ -8,6 +8,7 @@
 #include "json/value.hpp"
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
+#include "state/state.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -60,7 +61,10 @@ int check(const cli::Invocation& inv)
     harden::Report report;
     try {
         config = json::parse(file.text);
-        report = harden::harden_config(config, policy, harden::Context{args.id, bundle.empty() ? "." : bundle},
+        harden::Context context{args.id, bundle.empty() ? "." : bundle};
+        // A dry run holds no slice: it shows the first one, which a create may not get.
+        context.allocate_ids = [](const policy::UserNamespace& p) { return state::slices_of(p.owner).front(); };
+        report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {
         throw Error(args.file + ": " + std::string(e.what()));

@@ -18,8 +18,16 @@ namespace hardrun::commands {
 // (--version), otherwise ends in execv. Throws hardrun::Error.
 int dispatch(const cli::Invocation& inv);
 
-// create, run, restore: harden <bundle>/config.json, then hand over (create.cpp).
-[[noreturn]] void create(const cli::Invocation& inv, const cli::CommandLine& cmd);
+// create, run, restore: harden <bundle>/config.json, then hand over (create.cpp). Returns the
+// runtime's exit status when hardrun made mounts for the container (it then runs the runtime
+// as a child, to clean up after a failure); otherwise ends in execv.
+int create(const cli::Invocation& inv, const cli::CommandLine& cmd);
+
+// delete: the runtime's delete, then hardrun's state of the container removed (state.cpp).
+int delete_container(const cli::Invocation& inv, const cli::CommandLine& cmd);
+
+// hardrun gc: remove the state of containers the runtime no longer knows (state.cpp).
+int gc(const cli::Invocation& inv);
 
 // exec: vet --cap and the --process file, then hand over (exec.cpp).
 [[noreturn]] void exec(const cli::Invocation& inv, const cli::CommandLine& cmd);
@@ -35,7 +43,10 @@ struct Vetted {
     std::optional<std::string> stdin_text;
 };
 
-// Refuse, or write back, audit and hand over to the runtime (conclude.cpp).
+// Refuse (throws), or write back and audit (conclude.cpp).
+void settle(const policy::Policy& policy, const harden::Report& report, const Vetted& vetted);
+
+// settle(), then hand over to the runtime with execv (conclude.cpp).
 [[noreturn]] void conclude(const cli::Invocation& inv, const policy::Policy& policy, const std::string& runtime_path,
                            const harden::Report& report, const Vetted& vetted);
 

@@ -37,8 +37,7 @@ void replace_stdin(const std::string& text)
 
 }  // namespace
 
-void conclude(const cli::Invocation& inv, const policy::Policy& policy, const std::string& runtime_path,
-              const harden::Report& report, const Vetted& vetted)
+void settle(const policy::Policy& policy, const harden::Report& report, const Vetted& vetted)
 {
     log::AuditEvent event = vetted.event;
     event.report = &report;
@@ -57,6 +56,12 @@ void conclude(const cli::Invocation& inv, const policy::Policy& policy, const st
         if (!audit_error.empty())
             std::fprintf(stderr, "hardrun: warning: %s\n", audit_error.c_str());
     }
+}
+
+void conclude(const cli::Invocation& inv, const policy::Policy& policy, const std::string& runtime_path,
+              const harden::Report& report, const Vetted& vetted)
+{
+    settle(policy, report, vetted);
     runtime::exec(runtime_path, inv.runtime_args);
 }
 

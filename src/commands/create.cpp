@@ -1,49 +1,131 @@
 // create / run / restore: the rewrite pipeline. Everything that can fail happens before the
 // config is replaced, and the config is replaced atomically: on any error the bundle is left
 // byte-identical and the runtime never runs (fail closed).
+//
+// When the user-namespace control adds a user namespace, hardrun also mounts the idmapped
+// rootfs and bind sources under /run/hardrun/containers/ID. Then the runtime runs as a child
+// instead of replacing hardrun, so that a failed create (or a `run` that ended) is cleaned up at
+// once; a running container's mounts are removed by `delete` (or `hardrun gc`).
 #include "commands/commands.hpp"
 
 #include "harden/pipeline.hpp"
+#include "idmap/container.hpp"
 #include "json/value.hpp"
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
 #include "runtime/runtime.hpp"
+#include "state/state.hpp"
 #include "util/error.hpp"
+
+#include <optional>
 
 namespace hardrun::commands {
 namespace {
 
 constexpr size_t max_config_bytes = 16u << 20;
 
+// The container's state, made on first need (when a user namespace is added), removed again
+// unless the create got as far as a runtime that knows the container.
+class StateGuard {
+public:
+    StateGuard(const cli::Invocation& inv, std::string runtime_path, std::string id)
+        : inv_(inv), runtime_path_(std::move(runtime_path)), id_(std::move(id)) {}
+    ~StateGuard()
+    {
+        try {
+            discard();
+        } catch (const Error&) {
+            // `hardrun gc` removes what is left; the create's own error is the one to show.
+        }
+    }
+
+    state::Container& get()
+    {
+        if (!state_) {
+            // A leftover of the same id (a create that died, a crash) is removed, unless the
+            // runtime still runs that container: then the create is a mistake runc would refuse.
+            if (auto old = state::Container::open(id_)) {
+                if (runtime::knows(runtime_path_, inv_.root, id_))
+                    throw Error("container " + id_ + " already exists");
+                old->remove();
+            }
+            state_ = state::Container::create(id_, inv_.root);
+        }
+        return *state_;
+    }
+
+    bool active() const { return state_.has_value(); }
+    // Keep the state: the runtime knows the container, `delete` will remove it.
+    void release() { state_.reset(); }
+    void discard()
+    {
+        if (state_) {
+            std::optional<state::Container> s = std::move(state_);
+            state_.reset();
+            s->remove();
+        }
+    }
+
+private:
+    const cli::Invocation& inv_;
+    std::string runtime_path_;
+    std::string id_;
+    std::optional<state::Container> state_;
+};
+
 }  // namespace
 
-void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
+int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
 {
     policy::Policy policy = policy::load(inv.policy);
     std::string runtime_path = runtime::locate(inv.runtime, policy.runtime);
 
     // runc's default bundle is the working directory.
-    std::string config_path = cmd.last("bundle").value_or(".");
-    if (config_path.empty())
-        config_path = ".";
-    config_path.append("/config.json");
+    std::string bundle = cmd.last("bundle").value_or(".");
+    if (bundle.empty())
+        bundle = ".";
+    std::string config_path = bundle + "/config.json";
     std::string id = cmd.positional.empty() ? "" : cmd.positional.front();
 
+    StateGuard state(inv, runtime_path, id);
+    harden::Context context{id, bundle};
+    context.allocate_ids = [&](const policy::UserNamespace& p) { return state.get().allocate(p.owner, p.shared); };
     DirFile file;
     json::Value config;
     harden::Report report;
     try {
         file = read_dir_file(config_path, max_config_bytes);
+        auto load_profile = [](const std::string& name) { return policy::load(name); };
         config = json::parse(file.text);
-        std::string bundle = config_path.substr(0, config_path.size() - std::string("/config.json").size());
-        report = harden::harden_config(config, policy, harden::Context{id, bundle},
-                                       [](const std::string& name) { return policy::load(name); });
+        report = harden::harden_config(config, policy, context, load_profile);
+        if (report.user_namespace_added && report.refused.empty()) {
+            try {
+                idmap::idmap_container(config, bundle, state.get(), *report.user_namespace_added);
+            } catch (const Error& e) {
+                state.discard();
+                if (!policy.user_namespace.run_without_when_unsupported)
+                    throw Error(std::string(e.what()) + " (the policy's userNamespace.unsupported is \"refuse\")");
+                // The policy prefers running without a user namespace: harden the caller's
+                // config again, telling the control why it cannot add one.
+                context.idmap_unsupported = e.what();
+                config = json::parse(file.text);
+                report = harden::harden_config(config, policy, context, load_profile);
+            }
+        }
     } catch (const Error& e) {
         throw Error(config_path + ": " + std::string(e.what()));
     }
 
     log::AuditEvent event{inv.command, id, config_path, "", nullptr};
-    conclude(inv, policy, runtime_path, report, Vetted{event, &file, &config, true, std::nullopt});
+    Vetted vetted{event, &file, &config, true, std::nullopt};
+    if (!state.active())
+        conclude(inv, policy, runtime_path, report, vetted);
+    settle(policy, report, vetted);
+    int status = runtime::run(runtime_path, inv.runtime_args);
+    // Keep the mounts while the runtime knows the container: created, or run --detach / --keep.
+    if ((status == 0 && inv.command != "run") || runtime::knows(runtime_path, inv.root, id))
+        state.release();
+    return status;
 }
 
 }  // namespace hardrun::commands

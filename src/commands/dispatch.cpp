@@ -17,16 +17,20 @@ int dispatch(const cli::Invocation& inv)
         return profile(inv);
     if (c == "setup")
         return setup(inv);
+    if (c == "gc")
+        return gc(inv);
     if (c == "report")
         return report(inv);
-    if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update") {
+    if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update" || c == "delete") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help
             if (c == "exec")
                 exec(inv, cmd);
             if (c == "update")
                 update(inv, cmd);
-            create(inv, cmd);
+            if (c == "delete")
+                return delete_container(inv, cmd);
+            return create(inv, cmd);
         }
     }
 

@@ -47,7 +47,7 @@ ReportArgs parse_report_args(const cli::Invocation& inv)
     cli::OwnOptions o = cli::parse_own_options(args, {"root"}, {"json"}, usage);
     ReportArgs a;
     a.json = o.has("json");
-    a.root = o.value("root", inv.root.value_or(default_root));
+    a.root = o.value("root", inv.root.empty() ? default_root : inv.root);
     a.ids = o.positional;
     return a;
 }
@@ -59,6 +59,7 @@ struct Listed {
     std::string status;
     std::string bundle;
     std::optional<std::string> stamp;  // the run.hardrun.policy annotation
+    bool pod_member = false;           // the CRI's annotations: a Kubernetes pod's container
 };
 
 std::string string_member(const json::Value& v, std::string_view key)
@@ -97,9 +98,11 @@ std::vector<Listed> list_containers(const std::string& runtime_path, const std::
         c.pid = pid && pid->is_number() ? pid->as_int64().value_or(0) : 0;
         c.status = string_member(item, "status");
         c.bundle = string_member(item, "bundle");
-        if (const json::Value* annotations = item.find("annotations"); annotations && annotations->is_object())
+        if (const json::Value* annotations = item.find("annotations"); annotations && annotations->is_object()) {
             if (const json::Value* stamp = annotations->find(harden::policy_annotation); stamp && stamp->is_string())
                 c.stamp = stamp->as_string();
+            c.pod_member = annotations->find("io.kubernetes.cri.container-type") != nullptr;
+        }
         containers.push_back(std::move(c));
     }
     return containers;
@@ -164,7 +167,7 @@ Entry examine(const Listed& listed, const std::vector<policy::Policy>& known, co
         if (listed.pid <= 0)
             throw Error("runc lists no init pid");
         e.state = live::read(pid_t(listed.pid));
-        e.checks = compliance::evaluate(*e.state, compliance::required_by(e.policies));
+        e.checks = compliance::evaluate(*e.state, compliance::required_by(e.policies, listed.pod_member));
         e.checked = true;
     } catch (const Error& err) {
         e.error = err.what();

@@ -186,14 +186,14 @@ Check non_root(const live::State& s, const Requirements& r)
     return c;
 }
 
-Check user_namespace(const live::State& s, const Requirements&)
+Check user_namespace(const live::State& s, const Requirements& r)
 {
-    // Only shown for now. The userNamespace policy section wires in here: take the Level from
-    // Requirements and pass when root_host_uid() is set and non-zero.
-    Check c = make("user-namespace", Level::off);
+    Check c = make("user-namespace", r.user_namespace);
     std::optional<uint32_t> root = s.root_host_uid();
     c.live = !root ? "root unmapped" : *root == 0 ? "root is host uid 0" : "root remapped to host uid " +
                                                                               std::to_string(*root);
+    if (r.user_namespace != Level::off)
+        c.required = "root remapped to an unprivileged host uid";
     verdict(c, root && *root != 0);
     return c;
 }

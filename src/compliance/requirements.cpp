@@ -28,7 +28,7 @@ uint64_t mask_of(const std::vector<std::string>& names)
 
 }  // namespace
 
-Requirements required_by(const std::vector<const policy::Policy*>& policies)
+Requirements required_by(const std::vector<const policy::Policy*>& policies, bool pod_member)
 {
     Requirements r;
     bool first = true;
@@ -54,6 +54,9 @@ Requirements required_by(const std::vector<const policy::Policy*>& policies)
 
         if (p->user.non_root)
             tighten(r.non_root, level_of(p->user.mode));
+        const policy::UserNamespace& userns = p->user_namespace;
+        bool may_run_without = userns.run_without_when_unsupported || (pod_member && !userns.refuse_pods_without);
+        tighten(r.user_namespace, may_run_without ? Level::audit : level_of(userns.mode));
         first = false;
     }
     return r;

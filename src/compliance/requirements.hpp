@@ -36,11 +36,14 @@ struct Requirements {
 
     Level non_root = Level::off;  // user.nonRoot: no process as host uid 0
 
-    // The lead's userNamespace policy section (root remapped by a user namespace) wires in
-    // here: a Level read from it, which checks.cpp's user-namespace check then enforces.
+    // userNamespace: the container's root is an unprivileged host uid. Only audited where the
+    // policy lets hardrun run a container without one: a Kubernetes pod member under
+    // "podMembers": "allowHostUsers", any container under "unsupported": "withoutUserNamespace".
+    Level user_namespace = Level::off;
 };
 
-// The merged requirements of `policies` (at least one).
-Requirements required_by(const std::vector<const policy::Policy*>& policies);
+// The merged requirements of `policies` (at least one) for a container; `pod_member`: its
+// config carries the CRI's annotations (io.kubernetes.cri.container-type).
+Requirements required_by(const std::vector<const policy::Policy*>& policies, bool pod_member = false);
 
 }  // namespace hardrun::compliance

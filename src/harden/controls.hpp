@@ -24,6 +24,10 @@ void user(json::Value& process, const std::string& where, json::Value* config, c
 
 // Config-level controls take the whole config.json.
 
+// A user namespace remapping root to an unprivileged host range where the config has none; a
+// config's own checked (user_namespace.cpp). Runs first: the user control reads its mappings.
+void user_namespace(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
+
 // pids and memory limits: default where unset, ceiling where higher; swap held to memory
 // (resources.cpp).
 void resources(json::Value& config, const policy::Policy& policy, Report& report);

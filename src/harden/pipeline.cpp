@@ -19,6 +19,9 @@ void process_controls(json::Value& process, const std::string& where, json::Valu
 
 void config_controls(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
+    // First: it may add members to the config (which moves them), and the user control reads
+    // the mappings it adds.
+    user_namespace(config, policy, context, report);
     json::Value* process = spec::field(config, "process", json::Kind::object, "/");
     if (!process)
         throw Error("config.json has no \"process\"; nothing to run");

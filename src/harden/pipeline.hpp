@@ -3,6 +3,7 @@
 #pragma once
 
 #include "harden/report.hpp"
+#include "idmap/idmap.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
 
@@ -21,7 +22,17 @@ struct Context {
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
     // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached).
     std::string seccomp_cache = "/run/hardrun/seccomp-compiled";
+    // Hands out the host ids of a user namespace the userNamespace control adds (create: a slice
+    // held for the container; check: the one it would get). Unset, that control cannot add one.
+    std::function<idmap::IdRange(const policy::UserNamespace&)> allocate_ids = nullptr;
+    // Why the idmapped mounts could not be made, when the policy then runs the container without
+    // a user namespace (userNamespace.unsupported = "withoutUserNamespace"); the control records it.
+    std::string idmap_unsupported = "";
 };
+
+// Where a config hardrun idmapped keeps the caller's rootfs and bind sources (see
+// user_namespace.cpp): a JSON object {"root": PATH, "mounts": {"INDEX": SOURCE}}.
+inline constexpr const char* idmap_annotation = "run.hardrun.idmap";
 
 // The annotation by which a config picks a profile among the policy's "selectable" ones.
 inline constexpr const char* profile_annotation = "run.hardrun.profile";

@@ -3,7 +3,10 @@
 // whether to make the change (enforce) or only note it (audit, refuse).
 #pragma once
 
+#include "idmap/idmap.hpp"
 #include "policy/policy.hpp"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -22,6 +25,9 @@ struct Report {
     std::vector<Finding> refused;   // non-compliance in refuse mode: the create must fail
     bool annotated = false;         // the policy annotation was added or updated
     std::string profile;            // the profile the config selected by annotation, if any
+    // Set when the userNamespace control added a user namespace: the image and the bind sources
+    // must be idmapped to this range before the runtime starts (idmap/container.cpp).
+    std::optional<idmap::IdRange> user_namespace_added;
 
     // Whether the document must be written back.
     bool modified() const { return !changed.empty() || annotated; }

@@ -292,6 +292,44 @@ User user_at(const json::Value& v, const std::string& path, const User& fallback
     return u;
 }
 
+// A string that must be one of `choices`; returns its index.
+size_t choice_at(const json::Value* v, const std::string& path, std::initializer_list<const char*> choices,
+                 size_t fallback)
+{
+    if (!v)
+        return fallback;
+    std::string s = string_at(*v, path);
+    std::string expected;
+    size_t i = 0;
+    for (const char* c : choices) {
+        if (s == c)
+            return i;
+        expected += std::string(i ? ", " : "") + "\"" + c + "\"";
+        ++i;
+    }
+    throw Error(path + " must be one of " + expected + ", not \"" + s + "\"");
+}
+
+UserNamespace user_namespace_at(const json::Value& v, const std::string& path, const UserNamespace& fallback)
+{
+    ObjectReader r(v, path);
+    UserNamespace u = fallback;
+    u.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* owner = r.take("owner")) {
+        u.owner = string_at(*owner, r.path_of("owner"));
+        if (u.owner.find_first_of(":\n") != std::string::npos)
+            throw Error(r.path_of("owner") + " must be a user name, not \"" + u.owner + "\"");
+    }
+    u.shared = choice_at(r.take("ranges"), r.path_of("ranges"), {"perContainer", "shared"}, u.shared) == 1;
+    u.run_without_when_unsupported = choice_at(r.take("unsupported"), r.path_of("unsupported"),
+                                               {"refuse", "withoutUserNamespace"},
+                                               u.run_without_when_unsupported) == 1;
+    u.refuse_pods_without = choice_at(r.take("podMembers"), r.path_of("podMembers"), {"allowHostUsers", "refuse"},
+                                      u.refuse_pods_without) == 1;
+    r.finish();
+    return u;
+}
+
 Sysctls sysctls_at(const json::Value& v, const std::string& path, const Sysctls& fallback)
 {
     ObjectReader r(v, path);
@@ -384,7 +422,7 @@ bool Policy::rewrites() const
            resources.mode == Mode::enforce || rootfs.mode == Mode::enforce || namespaces.mode == Mode::enforce ||
            devices.mode == Mode::enforce || kernel.mode == Mode::enforce || mounts.mode == Mode::enforce ||
            sysctls.mode == Mode::enforce || seccomp.mode == Mode::enforce ||
-           (user.non_root && user.mode == Mode::enforce);
+           (user.non_root && user.mode == Mode::enforce) || user_namespace.mode == Mode::enforce;
 }
 
 Policy parse(std::string_view text, const std::string& source)
@@ -418,6 +456,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "rootfs", p.rootfs, rootfs_at);
         section(r, "devices", p.devices, devices_at);
         section(r, "user", p.user, user_at);
+        section(r, "userNamespace", p.user_namespace, user_namespace_at);
         section(r, "sysctls", p.sysctls, sysctls_at);
         section(r, "mounts", p.mounts, mounts_at);
         section(r, "seccomp", p.seccomp, seccomp_at);

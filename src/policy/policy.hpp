@@ -95,6 +95,23 @@ struct User {
     bool non_root = false;
 };
 
+// User namespace: where a config has none, container ids 0..65535 are mapped to an unprivileged
+// host range, a 65536-id slice of the subordinate ids /etc/subuid and /etc/subgid give `owner`,
+// and the image is shown through idmapped mounts (no chown). A config's own user namespace is kept
+// when no mapping reaches host id 0.
+struct UserNamespace {
+    Mode mode = Mode::enforce;
+    std::string owner = "hardrun";  // the user whose subordinate ids hardrun hands out
+    bool shared = false;            // "ranges": "shared" (one slice for all) or "perContainer"
+    // "unsupported": what happens when a layer or bind source cannot be idmapped (a filesystem or
+    // kernel without support): "refuse" the container, or run it "withoutUserNamespace" (audited).
+    bool run_without_when_unsupported = false;
+    // "podMembers": a Kubernetes pod member (CRI annotations) without a user namespace of its own
+    // cannot get one from the runtime (its pod's namespaces belong to the host's user namespace):
+    // "allowHostUsers" runs it without (audited), "refuse" tells the operator to set hostUsers: false.
+    bool refuse_pods_without = false;
+};
+
 // Seccomp: the profile injected where a container has none (or an unconfined one), and the
 // syscalls removed from a caller's own profile.
 struct Seccomp {
@@ -129,6 +146,7 @@ struct Policy {
     Sysctls sysctls;
     Seccomp seccomp;
     User user;
+    UserNamespace user_namespace;
     // Profiles a config may pick with the annotation run.hardrun.profile; they are applied
     // after this policy, so they can only tighten.
     std::vector<std::string> selectable;

@@ -4,6 +4,7 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,28 @@ std::vector<char*> make_argv(const std::string& path, const std::vector<std::str
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     return argv;
+}
+
+// The child that run() forwards signals to. A signal handler can only reach it through a
+// global; it is set and cleared around the wait.
+volatile sig_atomic_t forward_to = 0;
+
+void forward(int sig)
+{
+    if (forward_to > 0)
+        kill(pid_t(forward_to), sig);
+}
+
+constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+int wait_for(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return 1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
 }  // namespace
@@ -81,6 +104,56 @@ void exec(const std::string& path, const std::vector<std::string>& args)
     std::vector<char*> argv = make_argv(path, args);
     execv(path.c_str(), argv.data());
     throw system_error("cannot execute the real runtime " + path, errno);
+}
+
+int run(const std::string& path, const std::vector<std::string>& args)
+{
+    std::vector<char*> argv = make_argv(path, args);
+    // Handlers go in before the fork, so a signal cannot fall between the two; the child gets
+    // default dispositions back before it executes the runtime.
+    struct sigaction action {}, saved[std::size(forwarded_signals)] {};
+    action.sa_handler = forward;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < std::size(forwarded_signals); ++i)
+        sigaction(forwarded_signals[i], &action, &saved[i]);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (size_t i = 0; i < std::size(forwarded_signals); ++i)
+            sigaction(forwarded_signals[i], &saved[i], nullptr);
+        execv(path.c_str(), argv.data());
+        _exit(127);
+    }
+    int err = errno;
+    if (pid > 0)
+        forward_to = pid;
+    int status = pid > 0 ? wait_for(pid) : 0;
+    forward_to = 0;
+    for (size_t i = 0; i < std::size(forwarded_signals); ++i)
+        sigaction(forwarded_signals[i], &saved[i], nullptr);
+    if (pid < 0)
+        throw system_error("cannot start the real runtime " + path, err);
+    return status;
+}
+
+bool knows(const std::string& path, const std::string& root, const std::string& id)
+{
+    std::vector<std::string> args;
+    if (!root.empty())
+        args = {"--root", root};
+    args.insert(args.end(), {"state", id});
+    std::vector<char*> argv = make_argv(path, args);
+    pid_t pid = fork();
+    if (pid < 0)
+        throw system_error("cannot start the real runtime " + path, errno);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        execv(path.c_str(), argv.data());
+        _exit(127);
+    }
+    return wait_for(pid) == 0;
 }
 
 std::string output_of(const std::string& path, const std::vector<std::string>& args)

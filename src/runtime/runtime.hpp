@@ -16,6 +16,16 @@ std::string locate(const std::optional<std::string>& from_flag, const std::optio
 // Returns only by throwing.
 [[noreturn]] void exec(const std::string& path, const std::vector<std::string>& args);
 
+// Run the runtime as a child with the same standard streams, forwarding the signals a caller
+// sends to stop or resize it (TERM, INT, HUP, QUIT, USR1, USR2, WINCH); returns its exit status
+// (128 + signal number when a signal ended it). For the calls after which hardrun has
+// something to undo.
+int run(const std::string& path, const std::vector<std::string>& args);
+
+// Whether the runtime knows container `id` (`runtime [--root ROOT] state ID` succeeds); its
+// output and error message are discarded.
+bool knows(const std::string& path, const std::string& root, const std::string& id);
+
 // Run the runtime as a child and return its standard output ("" when it fails).
 std::string output_of(const std::string& path, const std::vector<std::string>& args);
 

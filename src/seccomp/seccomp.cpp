@@ -316,7 +316,7 @@ void compile_cached(const json::Value& oci, const std::string& cache_dir)
     compile(oci);
     // Remember it; a cache that cannot be written only costs the next create a compile.
     std::string parent = cache_dir.substr(0, cache_dir.rfind('/'));
-    ::mkdir(parent.c_str(), 0700);
+    ::mkdir(parent.c_str(), 0711);  // /run/hardrun: remapped container roots reach their rootfs through it
     ::mkdir(cache_dir.c_str(), 0700);
     if (::stat(cache_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
         return;

@@ -121,9 +121,14 @@ def test_report_tells_hardrun_and_plain_runc_containers_apart(runtime, make_bund
         assert sorted(live["capabilities"][s]["names"]) == kept
     assert live["no_new_privs"] is True
     assert live["seccomp"] == "filter" and live["seccomp_filters"] == 1
-    assert live["uids"] == [0, 0, 0, 0]
-    assert live["uid_map"] == [{"inside": 0, "outside": 0, "count": 4294967295}]
-    assert live["root_host_uid"] == 0
+    # hardrun's userNamespace control: root is an unprivileged host uid (a slice of the hardrun
+    # user's subordinate ids); /proc shows the host's view of the init process's uids.
+    root_uid = live["root_host_uid"]
+    assert root_uid and root_uid > 0
+    assert live["uid_map"] == [{"inside": 0, "outside": root_uid, "count": 65536}]
+    with open("/proc/%d/uid_map" % h["pid"]) as f:
+        assert f.read().split() == ["0", str(root_uid), "65536"]
+    assert live["uids"] == [root_uid] * 4 and status_h["Uid"].split() == [str(root_uid)] * 4
     assert live["root_read_only"] is True
     tmpfs = {t["path"]: t for t in live["tmpfs"]}
     for path in ("/tmp", "/run", "/var/tmp"):
@@ -136,15 +141,17 @@ def test_report_tells_hardrun_and_plain_runc_containers_apart(runtime, make_bund
     assert cgroup_file(memory, "memory.limit_in_bytes" if memory["version"] == 1 else "memory.max") == \
         str(MEMORY["default"])
     assert live["namespaces"] == {"pid": "own", "ipc": "own", "uts": "own", "net": "own", "mnt": "own",
-                                  "cgroup": "own", "user": "host"}
+                                  "cgroup": "own", "user": "own"}
     checks = checks_of(h)
     assert list(checks) == ALL_CHECKS
-    for name in ALL_CHECKS[:-2]:
+    for name in ALL_CHECKS:
+        if name == "non-root":
+            continue
         assert checks[name]["result"] == "pass", checks[name]
         assert checks[name]["level"] == "enforced" and checks[name]["violation"] is False
     assert checks["non-root"]["result"] == "info" and checks["non-root"]["level"] == "off"
-    assert checks["user-namespace"]["result"] == "info"
-    assert checks["user-namespace"]["live"] == "root is host uid 0"
+    assert checks["non-root"]["live"] == "host uid %d" % root_uid
+    assert checks["user-namespace"]["live"] == "root remapped to host uid %d" % root_uid
     for name, (cis, level, control) in STANDARDS.items():
         assert (checks[name]["cis"], checks[name]["pss_level"], checks[name]["pss_control"]) == (cis, level, control)
         assert (checks[name]["cis_title"] is None) == (cis is None)
@@ -163,10 +170,14 @@ def test_report_tells_hardrun_and_plain_runc_containers_apart(runtime, make_bund
     assert "/tmp" not in {t["path"] for t in live["tmpfs"]}
     assert live["cgroup"]["pids"]["max"] is None and live["cgroup"]["memory"]["limit"] is None
     assert live["namespaces"]["cgroup"] == "host" and live["namespaces"]["pid"] == "own"
+    assert live["namespaces"]["user"] == "host"
+    assert live["uid_map"] == [{"inside": 0, "outside": 0, "count": 4294967295}]
+    assert live["root_host_uid"] == 0 and live["uids"] == [0, 0, 0, 0]
     checks = checks_of(p)
     violating = {n for n, c in checks.items() if c["violation"]}
     assert violating == {"capabilities", "no-new-privileges", "seccomp", "root-read-only", "pids-limit",
-                         "memory-limit", "namespace-cgroup"}
+                         "memory-limit", "namespace-cgroup", "user-namespace"}
+    assert checks["user-namespace"]["live"] == "root is host uid 0"
     assert "CAP_SYS_ADMIN" in checks["capabilities"]["live"] and "CAP_NET_RAW" in checks["capabilities"]["live"]
     assert checks["pids-limit"]["live"] == "unlimited"
     assert checks["pids-limit"]["required"] == "at most %d" % PIDS["max"]
@@ -253,7 +264,7 @@ def test_profile_selected_by_annotation_is_checked_too(runtime, make_bundle, pol
     checks = checks_of(c)
     assert checks["capabilities"]["required"] == "at most CAP_NET_BIND_SERVICE"
     assert checks["non-root"]["level"] == "enforced" and checks["non-root"]["result"] == "pass"
-    assert checks["non-root"]["live"] == "host uid 1000"
+    assert checks["non-root"]["live"] == "host uid %d" % (c["live"]["root_host_uid"] + 1000)
     assert "noexec" in checks["tmpfs-nosuid-nodev"]["required"]
     assert all(t["noexec"] for t in c["live"]["tmpfs"] if t["path"] in ("/tmp", "/run", "/var/tmp"))
 

@@ -1,6 +1,8 @@
 // Shared helpers for the criterion unit tests.
 #pragma once
 
+#include "harden/pipeline.hpp"
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -40,6 +42,15 @@ inline std::vector<std::string> fixture_files()
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+// What a create gives the controls, with a fixed host id range standing in for a slice of
+// /etc/subuid (the unit tests do not touch the system).
+inline hardrun::harden::Context context(std::string id = "", std::string bundle = "")
+{
+    hardrun::harden::Context c{std::move(id), std::move(bundle)};
+    c.allocate_ids = [](const hardrun::policy::UserNamespace&) { return hardrun::idmap::IdRange{100000, 100000, 65536}; };
+    return c;
 }
 
 }  // namespace test

@@ -26,7 +26,14 @@ live::State state_of(const std::string& kind)
     live::State s;
     s.pid = 42;
     s.status = live::parse_status(proc_fixture("status-" + kind));
-    s.uid_map = live::parse_id_map("0 0 4294967295\n");
+    if (kind == "hardrun") {  // hardrun adds a user namespace (status uids are the host's view)
+        s.uid_map = live::parse_id_map("0 1048576 65536\n");
+        s.status.uids = {1048576, 1048576, 1048576, 1048576};
+        s.host_namespace[6] = false;
+    } else {
+        s.uid_map = live::parse_id_map("0 0 4294967295\n");
+        s.host_namespace[6] = true;
+    }
     s.mounts = live::parse_mountinfo(proc_fixture("mountinfo-" + kind));
     s.pids = {live::CgroupDir{1, "/sys/fs/cgroup/pids/x"}, live::parse_limit("1024\n")};
     s.memory = {live::CgroupDir{1, "/sys/fs/cgroup/memory/x"}, live::parse_limit("1073741824\n")};
@@ -69,8 +76,9 @@ Test(compliance, hardrun_container_meets_the_builtin_policy)
                              "pids-limit", "memory-limit", "namespace-pid", "namespace-net", "namespace-cgroup"})
         cr_assert_eq(c[name].result, Result::pass, "%s: %s", name, c[name].live.c_str());
     cr_assert_eq(c["non-root"].result, Result::info);  // the default policy has no nonRoot
-    cr_assert_eq(c["user-namespace"].result, Result::info);
-    cr_assert_eq(c["user-namespace"].live, "root is host uid 0");
+    cr_assert_eq(c["user-namespace"].result, Result::pass);
+    cr_assert_eq(c["user-namespace"].level, Level::enforced);
+    cr_assert_eq(c["user-namespace"].live, "root remapped to host uid 1048576");
 }
 
 Test(compliance, plain_runc_container_drifts)
@@ -92,7 +100,9 @@ Test(compliance, plain_runc_container_drifts)
     cr_assert(c["namespace-cgroup"].violation());
     cr_assert_not(c["namespace-pid"].violation());
     cr_assert_not(c["no-new-privileges"].violation());  // the runc spec template sets it
-    cr_assert_eq(violations(checks), 5u);
+    cr_assert(c["user-namespace"].violation());
+    cr_assert_eq(c["user-namespace"].live, "root is host uid 0");
+    cr_assert_eq(violations(checks), 6u);
 }
 
 Test(compliance, each_looser_state_is_a_violation)
@@ -120,6 +130,8 @@ Test(compliance, each_looser_state_is_a_violation)
         s.host_namespace[i] = true;
         cr_assert_eq(violations(compliance::evaluate(s, builtin())), 1u, "%s", live::namespace_names[i]);
     }
+    one([](live::State& s) { s.uid_map = live::parse_id_map("0 0 65536\n"); }, "user-namespace");
+    one([](live::State& s) { s.uid_map.clear(); }, "user-namespace");
     // The ceiling itself is within the policy.
     live::State s = state_of("hardrun");
     s.pids.limit = live::parse_limit("4096");
@@ -157,13 +169,33 @@ Test(compliance, a_selected_profile_tightens)
     auto c = by_name(compliance::evaluate(state_of("hardrun"), r));
     cr_assert(c["capabilities"].violation());  // CAP_KILL is outside strict's allowlist
     cr_assert(c["tmpfs-nosuid-nodev"].violation());  // no noexec
-    cr_assert(c["non-root"].violation());  // host uid 0
-    live::State remapped = state_of("hardrun");
-    remapped.status.uids = {100000, 100000, 100000, 100000};
-    remapped.uid_map = live::parse_id_map("0 100000 65536\n");
-    auto d = by_name(compliance::evaluate(remapped, r));
-    cr_assert_not(d["non-root"].violation());
-    cr_assert_eq(d["user-namespace"].live, "root remapped to host uid 100000");
+    cr_assert_not(c["non-root"].violation());  // root remapped: host uid 1048576
+    live::State host_root = state_of("hardrun");
+    host_root.status.uids = {0, 0, 0, 0};
+    host_root.uid_map = live::parse_id_map("0 0 4294967295\n");
+    auto d = by_name(compliance::evaluate(host_root, r));
+    cr_assert(d["non-root"].violation());  // host uid 0
+    cr_assert_eq(d["user-namespace"].live, "root is host uid 0");
+}
+
+Test(compliance, user_namespace_only_audited_where_the_policy_lets_hardrun_run_without)
+{
+    policy::Policy p = policy::parse(policy::builtin_policy_text, "built-in");
+    cr_assert_eq(compliance::required_by({&p}).user_namespace, Level::enforced);
+    // The default policy lets a Kubernetes pod member run in the host's user namespace.
+    cr_assert_eq(compliance::required_by({&p}, true).user_namespace, Level::audit);
+    policy::Policy pods_refused = policy::parse(
+        R"({"capabilities": {"allow": []}, "userNamespace": {"podMembers": "refuse"}})", "t");
+    cr_assert_eq(compliance::required_by({&pods_refused}, true).user_namespace, Level::enforced);
+    policy::Policy without = policy::parse(
+        R"({"capabilities": {"allow": []}, "userNamespace": {"unsupported": "withoutUserNamespace"}})", "t");
+    cr_assert_eq(compliance::required_by({&without}).user_namespace, Level::audit);
+    policy::Policy audit = policy::parse(R"({"capabilities": {"allow": []}, "userNamespace": {"mode": "audit"}})", "t");
+    cr_assert_eq(compliance::required_by({&audit}).user_namespace, Level::audit);
+    live::State s = state_of("runc");
+    auto c = by_name(compliance::evaluate(s, compliance::required_by({&p}, true)));
+    cr_assert_eq(c["user-namespace"].result, Result::fail);
+    cr_assert_not(c["user-namespace"].violation());
 }
 
 Test(compliance, every_check_has_a_standard_row)

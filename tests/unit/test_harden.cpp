@@ -21,7 +21,7 @@ policy::Policy policy_with_modes(const char* caps_mode, const char* nnp_mode, co
 {
     std::string text = std::string(R"({"capabilities":{"mode":")") + caps_mode +
                        R"(","allow":["CAP_KILL","CAP_CHOWN"]},"noNewPrivileges":{"mode":")" + nnp_mode + "\"}";
-    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts", "sysctls", "seccomp"})
+    for (const char* control : {"resources", "rootfs", "namespaces", "devices", "kernelInterfaces", "mounts", "sysctls", "seccomp", "userNamespace"})
         text += std::string(",\"") + control + R"(":{"mode":")" + others + "\"}";
     return policy::parse(text + "}", "test");
 }
@@ -54,7 +54,7 @@ const char* privileged_process = R"({"process":{"args":["sh"],"capabilities":{
 Test(harden, cuts_all_five_sets_to_the_allowlist)
 {
     json::Value config = json::parse(privileged_process);
-    harden::Report report = harden::harden_config(config, default_policy());
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
     const json::Value& caps = *config.find("process")->find("capabilities");
     cr_assert(names(caps, "bounding") == std::vector<std::string>({"CAP_CHOWN", "CAP_KILL"}));
     cr_assert(names(caps, "effective") == std::vector<std::string>({"CAP_CHOWN"}));
@@ -75,9 +75,9 @@ Test(harden, second_pass_changes_nothing)
 {
     policy::Policy p = default_policy();
     json::Value config = json::parse(privileged_process);
-    harden::harden_config(config, p);
+    harden::harden_config(config, p, test::context());
     std::string once = json::serialize(config);
-    harden::Report second = harden::harden_config(config, p);
+    harden::Report second = harden::harden_config(config, p, test::context());
     cr_assert(!second.modified());
     cr_assert_eq(json::serialize(config), once);
 }
@@ -90,10 +90,10 @@ Test(harden, every_fixture_is_hardened_idempotently)
             continue;  // `runc update` resources, not a config or a process
         json::Value doc = json::parse(test::read_file(path));
         bool is_process = path.find("-process.json") != std::string::npos;  // an exec process.json
-        harden::Report first = is_process ? harden::harden_process(doc, p) : harden::harden_config(doc, p);
+        harden::Report first = is_process ? harden::harden_process(doc, p) : harden::harden_config(doc, p, test::context());
         (void)first;
         std::string once = json::serialize(doc);
-        harden::Report second = is_process ? harden::harden_process(doc, p) : harden::harden_config(doc, p);
+        harden::Report second = is_process ? harden::harden_process(doc, p) : harden::harden_config(doc, p, test::context());
         cr_assert(!second.modified(), "%s: second pass changed it", path.c_str());
         cr_assert_eq(json::serialize(doc), once, "%s", path.c_str());
         const json::Value& process = is_process ? doc : *doc.find("process");
@@ -110,7 +110,7 @@ Test(harden, every_fixture_is_hardened_idempotently)
 Test(harden, missing_capabilities_object_gets_the_allowlist)
 {
     json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"}})");
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     const json::Value& caps = *config.find("process")->find("capabilities");
     cr_assert_eq(names(caps, "bounding").size(), 8u);
     cr_assert_eq(names(caps, "effective").size(), 8u);
@@ -120,11 +120,11 @@ Test(harden, missing_capabilities_object_gets_the_allowlist)
 Test(harden, unknown_capability_is_an_error)
 {
     json::Value config = json::parse(R"({"process":{"capabilities":{"bounding":["CAP_NOT_A_CAP"]}}})");
-    cr_assert_throw(harden::harden_config(config, default_policy()), Error);
+    cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error);
     json::Value lower = json::parse(R"({"process":{"capabilities":{"bounding":["cap_sys_admin"]}}})");
-    cr_assert_throw(harden::harden_config(lower, default_policy()), Error);
+    cr_assert_throw(harden::harden_config(lower, default_policy(), test::context()), Error);
     json::Value number = json::parse(R"({"process":{"capabilities":{"bounding":[21]}}})");
-    cr_assert_throw(harden::harden_config(number, default_policy()), Error);
+    cr_assert_throw(harden::harden_config(number, default_policy(), test::context()), Error);
 }
 
 Test(harden, keys_runc_would_fold_onto_oci_keys_are_refused)
@@ -139,7 +139,7 @@ Test(harden, keys_runc_would_fold_onto_oci_keys_are_refused)
     };
     for (const char* text : docs) {
         json::Value config = json::parse(text);
-        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "accepted: %s", text);
+        cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error, "accepted: %s", text);
     }
 }
 
@@ -156,7 +156,7 @@ Test(harden, wrong_types_are_errors)
     };
     for (const char* text : docs) {
         json::Value config = json::parse(text);
-        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "accepted: %s", text);
+        cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error, "accepted: %s", text);
     }
 }
 
@@ -164,7 +164,7 @@ Test(harden, audit_mode_changes_nothing_and_records_everything)
 {
     json::Value config = json::parse(privileged_process);
     std::string before = json::serialize(config);
-    harden::Report report = harden::harden_config(config, policy_with_modes("audit", "audit", "audit"));
+    harden::Report report = harden::harden_config(config, policy_with_modes("audit", "audit", "audit"), test::context());
     cr_assert(!report.modified());
     cr_assert_eq(json::serialize(config), before);
     cr_assert_eq(count(report.audited, "capabilities"), 5u);
@@ -178,7 +178,7 @@ Test(harden, audit_mode_changes_nothing_and_records_everything)
 Test(harden, refuse_mode_reports_instead_of_changing)
 {
     json::Value config = json::parse(privileged_process);
-    harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "enforce"));
+    harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "enforce"), test::context());
     cr_assert_eq(count(report.refused, "capabilities"), 5u);
     cr_assert_eq(report.refused[0].control, "capabilities");
     cr_assert(report.refused[0].detail.find("CAP_SYS_ADMIN") != std::string::npos);
@@ -203,7 +203,7 @@ Test(harden, refusal_description_merges_paths)
         R"("namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}]},)"
         R"("mounts":[{"destination":"/tmp","type":"tmpfs","options":["nosuid","nodev"]},{"destination":"/run","type":"tmpfs","options":["nosuid","nodev"]},)"
         R"({"destination":"/var/tmp/","type":"tmpfs","options":["nodev","nosuid"]}]})");
-    harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "refuse"));
+    harden::Report report = harden::harden_config(config, policy_with_modes("refuse", "refuse"), test::context());
     std::string text = harden::describe(report.refused);
     cr_assert_eq(text, "capabilities: outside the allowlist: CAP_SYS_ADMIN (at /process/capabilities/bounding, "
                        "/process/capabilities/effective)");
@@ -246,7 +246,7 @@ Test(resources, defaults_where_unset_or_unlimited)
     for (const char* linux : {"", R"(,"linux":{})", R"(,"linux":{"resources":{"pids":{"limit":0},"memory":{"limit":-1}}})",
                               R"(,"linux":{"resources":{"pids":{"limit":-1}}})"}) {
         json::Value config = config_with(linux);
-        harden::harden_config(config, default_policy());
+        harden::harden_config(config, default_policy(), test::context());
         cr_assert_eq(*resource(config, "pids", "limit")->as_int64(), 1024, "%s", linux);
         cr_assert_eq(*resource(config, "memory", "limit")->as_int64(), int64_t(1) << 30, "%s", linux);
     }
@@ -255,14 +255,14 @@ Test(resources, defaults_where_unset_or_unlimited)
 Test(resources, ceilings_lower_and_lower_limits_stay)
 {
     json::Value high = config_with(R"(,"linux":{"resources":{"pids":{"limit":100000},"memory":{"limit":68719476736,"swap":-1}}})");
-    harden::harden_config(high, default_policy());
+    harden::harden_config(high, default_policy(), test::context());
     cr_assert_eq(*resource(high, "pids", "limit")->as_int64(), 4096);
     cr_assert_eq(*resource(high, "memory", "limit")->as_int64(), int64_t(16) << 30);
     cr_assert_eq(*resource(high, "memory", "swap")->as_int64(), int64_t(16) << 30);
 
     // Docker's --memory 64m --pids-limit 50: memory+swap 128m is held to 64m, the rest stays.
     json::Value docker = config_with(R"(,"linux":{"resources":{"pids":{"limit":50},"memory":{"limit":67108864,"swap":134217728}}})");
-    harden::Report report = harden::harden_config(docker, default_policy());
+    harden::Report report = harden::harden_config(docker, default_policy(), test::context());
     cr_assert_eq(*resource(docker, "pids", "limit")->as_int64(), 50);
     cr_assert_eq(*resource(docker, "memory", "limit")->as_int64(), 67108864);
     cr_assert_eq(*resource(docker, "memory", "swap")->as_int64(), 67108864);
@@ -275,14 +275,14 @@ Test(resources, wrong_types_are_errors)
                               R"(,"linux":{"resources":{"memory":{"limit":1.5}}})", R"(,"linux":[])",
                               R"(,"linux":{"Resources":{}})"}) {
         json::Value config = config_with(linux);
-        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", linux);
+        cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error, "%s", linux);
     }
 }
 
 Test(rootfs, read_only_root_and_tmpfs_scratch)
 {
     json::Value config = config_with(R"(,"mounts":[{"destination":"/proc","type":"proc","source":"proc"}])");
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     cr_assert(config.find("root")->find("readonly")->as_bool());
     const json::Value* tmp = mount_at(config, "/tmp");
     cr_assert(tmp);
@@ -299,7 +299,7 @@ Test(rootfs, callers_tmpfs_is_kept_and_tightened_never_doubled)
     json::Value config = config_with(
         R"(,"mounts":[{"destination":"/tmp/","type":"tmpfs","source":"tmpfs","options":["rw","size=65536k"]},)"
         R"({"destination":"/run","type":"bind","source":"/srv/run","options":["rbind"]}])");
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     const auto& mounts = config.find("mounts")->items();
     cr_assert_eq(mounts.size(), 3u);  // + /var/tmp only
     std::vector<std::string> expected = {"rw", "size=65536k", "nosuid", "nodev"};
@@ -313,7 +313,7 @@ Test(rootfs, fixed_size_and_noexec_from_the_policy)
         R"({"capabilities":{"allow":[]},"rootfs":{"tmpfs":[{"path":"/scratch","mode":"0700"}],"noexec":true,"size":4096}})",
         "t");
     json::Value config = config_with("");
-    harden::harden_config(config, p);
+    harden::harden_config(config, p, test::context());
     std::vector<std::string> expected = {"nosuid", "nodev", "noexec", "mode=700", "size=4096", "tmpcopyup"};
     cr_assert(options_of(*mount_at(config, "/scratch")) == expected);
     cr_assert(!mount_at(config, "/tmp"));
@@ -322,7 +322,7 @@ Test(rootfs, fixed_size_and_noexec_from_the_policy)
 Test(rootfs, missing_root_is_an_error)
 {
     json::Value config = json::parse(R"({"process":{"args":["sh"]}})");
-    cr_assert_throw(harden::harden_config(config, default_policy()), Error);
+    cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error);
 }
 
 namespace {
@@ -341,12 +341,12 @@ const std::string all_private =
 Test(namespaces, private_namespaces_pass_and_cgroup_is_added)
 {
     json::Value ok = with_namespaces(all_private);
-    harden::Report report = harden::harden_config(ok, default_policy());
+    harden::Report report = harden::harden_config(ok, default_policy(), test::context());
     cr_assert_eq(count(report.refused, "namespaces") + count(report.changed, "namespaces"), 0u);
 
     json::Value no_cgroup =
         with_namespaces(R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}])");
-    report = harden::harden_config(no_cgroup, default_policy());
+    report = harden::harden_config(no_cgroup, default_policy(), test::context());
     cr_assert_eq(count(report.changed, "namespaces"), 1u);
     cr_assert_eq(no_cgroup.find("linux")->find("namespaces")->items().back().find("type")->as_string(), "cgroup");
     cr_assert(report.refused.empty());
@@ -356,7 +356,7 @@ Test(namespaces, omitted_namespaces_are_the_hosts_and_refused)
 {
     json::Value host_pid =
         with_namespaces(R"([{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"}])");
-    harden::Report report = harden::harden_config(host_pid, default_policy());
+    harden::Report report = harden::harden_config(host_pid, default_policy(), test::context());
     cr_assert_eq(report.refused.size(), 1u);
     cr_assert(report.refused[0].detail.find("--pid host") != std::string::npos, "%s", report.refused[0].detail.c_str());
 }
@@ -365,9 +365,9 @@ Test(namespaces, a_path_to_the_hosts_namespace_is_refused_another_is_joined)
 {
     json::Value host_net = with_namespaces(
         R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/proc/self/ns/net"},{"type":"cgroup"}])");
-    harden::Report report = harden::harden_config(host_net, default_policy());
-    cr_assert_eq(report.refused.size(), 1u);
-    cr_assert_eq(report.refused[0].path, "/linux/namespaces/4/path");
+    harden::Report report = harden::harden_config(host_net, default_policy(), test::context());
+    cr_assert_eq(count(report.refused, "namespaces"), 1u);
+    cr_assert_eq(report.refused.back().path, "/linux/namespaces/4/path");
 
     // A path to some other namespace (a pod sandbox's): a fresh one, made here with unshare.
     if (system("mkdir -p /run/hardrun-unit && touch /run/hardrun-unit/netns && "
@@ -375,9 +375,14 @@ Test(namespaces, a_path_to_the_hosts_namespace_is_refused_another_is_joined)
         cr_assert_fail("cannot create a network namespace for the test (needs root)");
     json::Value joined = with_namespaces(
         R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/run/hardrun-unit/netns"},{"type":"cgroup"}])");
-    report = harden::harden_config(joined, default_policy());
+    report = harden::harden_config(joined, default_policy(), test::context());
     system("umount /run/hardrun-unit/netns; rm -rf /run/hardrun-unit");
-    cr_assert(report.refused.empty());
+    cr_assert_eq(count(report.refused, "namespaces"), 0u);
+    // A user namespace added by the runtime could not enter that network namespace (it belongs
+    // to the host's user namespace): refused by the userNamespace control, whose "unsupported"
+    // setting decides.
+    cr_assert_eq(count(report.refused, "userNamespace"), 1u);
+    cr_assert_eq(report.refused.back().path, "/linux/namespaces/4");
 }
 
 Test(namespaces, host_network_can_be_allowed_and_audit_only_records)
@@ -385,11 +390,11 @@ Test(namespaces, host_network_can_be_allowed_and_audit_only_records)
     policy::Policy allow = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"hostNetwork":true}})", "t");
     json::Value host_net =
         with_namespaces(R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}])");
-    cr_assert(harden::harden_config(host_net, allow).refused.empty());
+    cr_assert(harden::harden_config(host_net, allow, test::context()).refused.empty());
 
     policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"mode":"audit"}})", "t");
     json::Value none = with_namespaces("[]");
-    harden::Report report = harden::harden_config(none, audit);
+    harden::Report report = harden::harden_config(none, audit, test::context());
     cr_assert(report.refused.empty());
     cr_assert_eq(count(report.audited, "namespaces"), 6u);
 }
@@ -399,7 +404,7 @@ Test(namespaces, malformed_entries_are_errors)
     for (const char* list : {R"([{"type":"pid"},{"type":"pid"}])", R"(["pid"])", R"([{"type":1}])", R"({"pid":{}})",
                              R"([{"Type":"pid"}])"}) {
         json::Value config = with_namespaces(list);
-        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", list);
+        cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error, "%s", list);
     }
 }
 
@@ -437,7 +442,7 @@ Test(update, unified_pids_and_memory_keys_are_removed)
     harden::update_resources(r, default_policy(), report);
     cr_assert_eq(json::serialize(*r.find("unified")), R"({"cpu.weight":"100"})");
     json::Value config = config_with(R"(,"linux":{"resources":{"unified":{"pids.max":"max"}}})");
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     cr_assert(config.find("linux")->find("resources")->find("unified")->members().empty());
 }
 
@@ -470,7 +475,7 @@ Test(devices, privileged_host_devices_and_allow_all_rule_are_narrowed)
 {
     json::Value config = privileged_fixture();
     cr_assert_gt(config.find("linux")->find("devices")->items().size(), 50u);
-    harden::Report report = harden::harden_config(config, default_policy());
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
     for (const auto& d : config.find("linux")->find("devices")->items()) {
         const std::string& path = d.find("path")->as_string();
         cr_assert(path == "/dev/null" || path == "/dev/zero" || path == "/dev/full" || path == "/dev/random" ||
@@ -486,13 +491,13 @@ Test(devices, privileged_host_devices_and_allow_all_rule_are_narrowed)
     }
     cr_assert_eq(count(report.changed, "devices"), 2u);
     // Idempotent.
-    cr_assert(!harden::harden_config(config, default_policy()).modified());
+    cr_assert(!harden::harden_config(config, default_policy(), test::context()).modified());
 }
 
 Test(devices, dockers_default_rules_are_kept_but_tun_is_not)
 {
     json::Value config = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     const auto& rules = config.find("linux")->find("resources")->find("devices")->items();
     for (const auto& r : rules)
         if (r.find("allow")->as_bool() && r.find("major"))
@@ -506,7 +511,7 @@ Test(devices, policy_allowed_device_is_kept_with_its_rule)
         R"(,"linux":{"devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229},{"path":"/dev/sda","type":"b","major":8,"minor":0}],)"
         R"("resources":{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":10,"minor":229,"access":"rwm"},)"
         R"({"allow":true,"type":"b","major":8,"minor":0,"access":"rw"}]}})");
-    harden::Report report = harden::harden_config(config, p);
+    harden::Report report = harden::harden_config(config, p, test::context());
     const auto& devices = config.find("linux")->find("devices")->items();
     cr_assert_eq(devices.size(), 1u);
     cr_assert_eq(devices[0].find("path")->as_string(), "/dev/fuse");
@@ -518,7 +523,7 @@ Test(devices, policy_allowed_device_is_kept_with_its_rule)
 Test(kernel_interfaces, privileged_gets_masked_readonly_paths_and_ro_sysfs)
 {
     json::Value config = privileged_fixture();
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     const json::Value& linux = *config.find("linux");
     for (const char* p : {"/proc/kcore", "/proc/keys", "/sys/firmware", "/proc/timer_list"})
         cr_assert(contains(*linux.find("maskedPaths"), p), "%s not masked", p);
@@ -535,7 +540,7 @@ Test(kernel_interfaces, privileged_gets_masked_readonly_paths_and_ro_sysfs)
 Test(kernel_interfaces, a_default_config_only_gains_the_newer_masked_path)
 {
     json::Value config = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
-    harden::Report report = harden::harden_config(config, default_policy());
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
     cr_assert_eq(count(report.changed, "kernelInterfaces"), 1u);
     cr_assert(report.changed.size() > 0);
     bool found = false;
@@ -555,7 +560,7 @@ harden::Report with_bind(const std::string& source, const std::string& extra_ann
                                       R"(","options":["rbind","rprivate"]}])" +
                                       (extra_annotations.empty() ? "" : ",\"annotations\":{" + extra_annotations + "}"))
                                          .c_str());
-    harden::Report report = harden::harden_config(config, default_policy(), harden::Context{id, "/nonexistent-bundle"});
+    harden::Report report = harden::harden_config(config, default_policy(), test::context(id, "/nonexistent-bundle"));
     if (out)
         *out = config;
     return report;
@@ -636,8 +641,8 @@ Test(mounts, docker_fixture_passes_for_its_own_id_only)
     policy::Policy p = policy::parse(
         R"({"capabilities":{"allow":[]},"mounts":{"engines":{"docker":["/tmp/hardrun-e2e-2l26q_2s/data"]}}})", "t");
     json::Value copy = config;
-    cr_assert_eq(count(harden::harden_config(config, p, harden::Context{docker_id, ""}).refused, "mounts"), 0u);
-    cr_assert_eq(count(harden::harden_config(copy, p, harden::Context{"someone-else", ""}).refused, "mounts"), 3u);
+    cr_assert_eq(count(harden::harden_config(config, p, test::context(docker_id)).refused, "mounts"), 0u);
+    cr_assert_eq(count(harden::harden_config(copy, p, test::context("someone-else")).refused, "mounts"), 3u);
 }
 
 Test(sysctls, safe_and_own_network_ones_stay_others_go)
@@ -646,9 +651,10 @@ Test(sysctls, safe_and_own_network_ones_stay_others_go)
         R"(,"linux":{"namespaces":[{"type":"network"}],"sysctl":{"net.ipv4.ping_group_range":"0 2147483647",)"
         R"("net.core.somaxconn":"1024","kernel.shm_rmid_forced":"1","kernel.shmmax":"1","kernel.domainname":"x",)"
         R"("vm.overcommit_memory":"1"}})");
-    harden::Report report = harden::harden_config(config, default_policy());
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
     std::string kept = json::serialize(*config.find("linux")->find("sysctl"));
-    cr_assert_eq(kept, R"({"net.ipv4.ping_group_range":"0 2147483647","net.core.somaxconn":"1024","kernel.shm_rmid_forced":"1"})");
+    // Docker's ping_group_range clamped to the gids the added user namespace maps.
+    cr_assert_eq(kept, R"({"net.ipv4.ping_group_range":"0 65535","net.core.somaxconn":"1024","kernel.shm_rmid_forced":"1"})");
     cr_assert_eq(count(report.changed, "sysctls"), 3u);
 }
 
@@ -657,7 +663,7 @@ Test(sysctls, no_net_sysctls_in_the_hosts_network_namespace)
     policy::Policy p = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"hostNetwork":true},)"
                                      R"("sysctls":{"allow":["kernel.shmmax"]}})", "t");
     json::Value config = config_with(R"(,"linux":{"sysctl":{"net.ipv4.tcp_syncookies":"1","kernel.shmmax":"5"}})");
-    harden::harden_config(config, p);
+    harden::harden_config(config, p, test::context());
     cr_assert_eq(json::serialize(*config.find("linux")->find("sysctl")), R"({"kernel.shmmax":"5"})");
 }
 
@@ -689,21 +695,21 @@ Test(profiles, a_selectable_profile_picked_by_annotation_tightens)
 {
     policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL","CAP_CHOWN"]},"selectable":["tight","loose"]})", "base");
     json::Value config = annotated("tight");
-    harden::Report report = harden::harden_config(config, base, {}, load_test_profile);
+    harden::Report report = harden::harden_config(config, base, test::context(), load_test_profile);
     cr_assert_eq(report.profile, "tight");
     cr_assert(names(*config.find("process")->find("capabilities"), "bounding") == std::vector<std::string>({"CAP_KILL"}));
     // The base's default (1024) is above the profile's ceiling (128): lowered.
     cr_assert_eq(*config.find("linux")->find("resources")->find("pids")->find("limit")->as_int64(), 128);
     std::string stamp = config.find("annotations")->find(harden::policy_annotation)->as_string();
     cr_assert_eq(stamp, base.digest + "+" + load_test_profile("tight").digest);
-    cr_assert(!harden::harden_config(config, base, {}, load_test_profile).modified(), "not idempotent");
+    cr_assert(!harden::harden_config(config, base, test::context(), load_test_profile).modified(), "not idempotent");
 }
 
 Test(profiles, a_looser_profile_cannot_loosen)
 {
     policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL","CAP_CHOWN"]},"selectable":["loose"]})", "base");
     json::Value config = annotated("loose");
-    harden::harden_config(config, base, {}, load_test_profile);
+    harden::harden_config(config, base, test::context(), load_test_profile);
     cr_assert(names(*config.find("process")->find("capabilities"), "bounding") ==
               std::vector<std::string>({"CAP_KILL", "CAP_CHOWN"}));
     cr_assert_eq(*config.find("linux")->find("resources")->find("pids")->find("limit")->as_int64(), 1024);
@@ -714,7 +720,7 @@ Test(profiles, a_profile_not_marked_selectable_is_refused)
     policy::Policy base = policy::parse(R"({"capabilities":{"allow":["CAP_KILL"]},"selectable":["tight"]})", "base");
     for (const char* name : {"loose", "../../etc/x", ""}) {
         json::Value config = annotated(name);
-        harden::Report report = harden::harden_config(config, base, {}, load_test_profile);
+        harden::Report report = harden::harden_config(config, base, test::context(), load_test_profile);
         cr_assert_eq(count(report.refused, "profile"), 1u, "%s", name);
     }
 }

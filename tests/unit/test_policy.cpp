@@ -80,7 +80,7 @@ Test(policy, audit_only_policy_does_not_rewrite)
     Policy p = parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"},)"
                      R"("resources":{"mode":"audit"},"rootfs":{"mode":"refuse"},"namespaces":{"mode":"audit"},)"
                      R"("devices":{"mode":"audit"},"kernelInterfaces":{"mode":"audit"},"mounts":{"mode":"audit"},)"
-                     R"("sysctls":{"mode":"audit"},"seccomp":{"mode":"audit"}})", "t");
+                     R"("sysctls":{"mode":"audit"},"seccomp":{"mode":"audit"},"userNamespace":{"mode":"audit"}})", "t");
     cr_assert(!p.rewrites());
     // A control left out keeps its defaults, enforced.
     cr_assert(parse(R"({"capabilities":{"mode":"audit","allow":[]},"noNewPrivileges":{"mode":"audit"}})", "t").rewrites());

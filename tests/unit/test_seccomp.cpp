@@ -79,11 +79,11 @@ Test(seccomp, no_filter_or_unconfined_gets_the_default)
     for (std::string s : {std::string(""), std::string(R"({"defaultAction":"SCMP_ACT_ALLOW"})"),
                           std::string(R"({"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]})")}) {
         json::Value config = config_with_seccomp(s);
-        harden::Report report = harden::harden_config(config, default_policy());
+        harden::Report report = harden::harden_config(config, default_policy(), test::context());
         cr_assert_eq(seccomp_of(config).find("defaultAction")->as_string(), "SCMP_ACT_ERRNO", "%s", s.c_str());
         cr_assert(names_with(seccomp_of(config), "SCMP_ACT_ALLOW").count("read"));
         std::string again = json::serialize(config);
-        cr_assert(!harden::harden_config(config, default_policy()).modified());
+        cr_assert(!harden::harden_config(config, default_policy(), test::context()).modified());
         cr_assert_eq(json::serialize(config), again);
     }
 }
@@ -92,7 +92,7 @@ Test(seccomp, dockers_profile_is_kept_less_the_deny_list)
 {
     json::Value docker = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json"));
     json::Value before = *docker.find("linux")->find("seccomp");
-    harden::Report report = harden::harden_config(docker, default_policy());
+    harden::Report report = harden::harden_config(docker, default_policy(), test::context());
     const json::Value& after = seccomp_of(docker);
     std::set<std::string> allowed = names_with(after, "SCMP_ACT_ALLOW");
     for (const char* gone : {"io_uring_setup", "io_uring_enter", "io_uring_register", "ptrace"})
@@ -104,7 +104,7 @@ Test(seccomp, dockers_profile_is_kept_less_the_deny_list)
     for (const auto& rule : after.find("syscalls")->items())
         personality_rules += rule.find("names")->items()[0].as_string() == "personality";
     cr_assert_eq(personality_rules, 5u);
-    cr_assert(!harden::harden_config(docker, default_policy()).modified(), "not idempotent");
+    cr_assert(!harden::harden_config(docker, default_policy(), test::context()).modified(), "not idempotent");
 }
 
 Test(seccomp, unconditional_clone_and_personality_are_replaced_by_safe_forms)
@@ -112,7 +112,7 @@ Test(seccomp, unconditional_clone_and_personality_are_replaced_by_safe_forms)
     json::Value config = config_with_seccomp(
         R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[)"
         R"({"names":["read","write","clone","clone3","personality","mount","setns"],"action":"SCMP_ACT_ALLOW"}]})");
-    harden::harden_config(config, default_policy());
+    harden::harden_config(config, default_policy(), test::context());
     const json::Value& s = seccomp_of(config);
     std::string text = json::serialize(s);
     cr_assert(text.find(R"({"names":["read","write"],"action":"SCMP_ACT_ALLOW"})") != std::string::npos, "%s", text.c_str());
@@ -130,7 +130,7 @@ Test(seccomp, a_profile_libseccomp_cannot_compile_fails_the_create)
                             R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]})",
                             R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_SOMETIMES"}]}]})"}) {
         json::Value config = config_with_seccomp(bad);
-        cr_assert_throw(harden::harden_config(config, default_policy()), Error, "%s", bad);
+        cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error, "%s", bad);
     }
 }
 

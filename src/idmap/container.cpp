@@ -1,0 +1,201 @@
+#include "idmap/container.hpp"
+
+#include "harden/pipeline.hpp"
+#include "spec/fields.hpp"
+#include "util/error.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace hardrun::idmap {
+namespace {
+
+std::string absolute(const std::string& path, const std::string& bundle)
+{
+    if (!path.empty() && path[0] == '/')
+        return path;
+    std::string base = bundle.empty() ? "." : bundle;
+    return base + "/" + path;
+}
+
+UniqueFd open_path(const std::string& path, int flags)
+{
+    UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC | flags));
+    if (!fd)
+        throw system_error("cannot open " + path, errno);
+    return fd;
+}
+
+// `relative` inside the tree at `root`, symlinks resolved as if `root` were "/" (as runc does).
+int open_in_root(int root, const std::string& relative, uint64_t flags)
+{
+    struct open_how how {};
+    how.flags = O_PATH | O_CLOEXEC | flags;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return int(syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
+}
+
+// Create `destination` (absolute inside the container) under the rootfs `root` if missing:
+// its parents as directories, itself as a directory or an empty file.
+void create_mount_point(int root, const std::string& rootfs, const std::string& destination, bool directory)
+{
+    std::vector<std::string> parts;
+    for (size_t start = 0; start < destination.size();) {
+        size_t end = destination.find('/', start);
+        if (end == std::string::npos)
+            end = destination.size();
+        if (end > start && destination.compare(start, end - start, ".") != 0)
+            parts.push_back(destination.substr(start, end - start));
+        start = end + 1;
+    }
+    std::string prefix;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i] == "..")
+            throw Error("mount destination " + destination + " contains \"..\"");
+        std::string parent = prefix.empty() ? "." : prefix;
+        prefix += (prefix.empty() ? "" : "/") + parts[i];
+        UniqueFd existing(open_in_root(root, prefix, 0));
+        if (existing)
+            continue;
+        if (errno != ENOENT)
+            throw system_error("cannot resolve " + destination + " in " + rootfs, errno);
+        UniqueFd dir(open_in_root(root, parent, O_DIRECTORY));
+        if (!dir)
+            throw system_error("cannot resolve " + destination + " in " + rootfs, errno);
+        bool last = i + 1 == parts.size();
+        int rc = 0;
+        if (last && !directory) {
+            UniqueFd file(openat(dir.get(), parts[i].c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+            rc = file ? 0 : -1;
+        } else {
+            rc = mkdirat(dir.get(), parts[i].c_str(), 0755);
+        }
+        if (rc != 0 && errno != EEXIST)  // EEXIST: a dangling symlink, left to runc
+            throw system_error("cannot create the mount point " + destination + " in " + rootfs, errno);
+    }
+}
+
+bool has_option(json::Value* options, const char* name)
+{
+    for (size_t i = 0; options && i < options->items().size(); ++i)
+        if (options->items()[i].is_string() && options->items()[i].as_string() == name)
+            return true;
+    return false;
+}
+
+bool is_bind(json::Value& mount, const std::string& where)
+{
+    json::Value* type = spec::field(mount, "type", json::Kind::string, where);
+    json::Value* options = spec::field(mount, "options", json::Kind::array, where);
+    return (type && type->as_string() == "bind") || has_option(options, "bind") || has_option(options, "rbind");
+}
+
+// The rootfs: an idmapped copy of a plain directory, or an overlay of idmapped layers.
+UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int userns)
+{
+    UniqueFd root = open_path(rootfs, O_DIRECTORY);
+    MountOf mount = mount_of(root.get(), rootfs);
+    if (mount.fstype != "overlay")
+        return idmapped_copy(root.get(), rootfs, userns, true);
+    if (!mount.is_mount_root)
+        throw Error("cannot idmap the rootfs " + rootfs + ": it is a directory inside an overlay mount, not the mount itself");
+    json::Value* readonly = spec::object_at(config, {"root"}) ? spec::field(*spec::object_at(config, {"root"}), "readonly", json::Kind::boolean, "/root") : nullptr;
+    if (!readonly || !readonly->as_bool())
+        throw Error("the rootfs " + rootfs + " is an overlay and the root is writable: hardrun idmaps an overlay's "
+                    "layers into a new read-only overlay, so a user namespace needs a read-only root (keep the "
+                    "rootfs control on, or turn the userNamespace control off for this profile)");
+
+    // Mount points runc will need, made through the caller's writable rootfs: the new overlay
+    // is read-only.
+    json::Value* mounts = spec::field(config, "mounts", json::Kind::array, "/");
+    for (size_t i = 0; mounts && i < mounts->items().size(); ++i) {
+        std::string w;
+        json::Value& m = spec::object_item(*mounts, i, "/mounts", w);
+        json::Value* dest = spec::field(m, "destination", json::Kind::string, w);
+        if (!dest)
+            continue;
+        bool directory = true;
+        json::Value* source = spec::field(m, "source", json::Kind::string, w);
+        if (source && is_bind(m, w)) {
+            struct stat st {};
+            directory = stat(source->as_string().c_str(), &st) != 0 || S_ISDIR(st.st_mode);
+        }
+        create_mount_point(root.get(), rootfs, dest->as_string(), directory);
+    }
+    if (json::Value* process = spec::object_at(config, {"process"}))
+        if (json::Value* cwd = spec::field(*process, "cwd", json::Kind::string, "/process"))
+            create_mount_point(root.get(), rootfs, cwd->as_string(), true);
+    mount = mount_of(root.get(), rootfs);  // the layers, read after the caller's upper layer changed
+
+    std::vector<std::string> names;
+    if (!mount.upper.empty())
+        names.push_back(mount.upper);
+    names.insert(names.end(), mount.lower.begin(), mount.lower.end());
+    std::vector<UniqueFd> layers;
+    for (const std::string& name : names) {
+        UniqueFd layer = open_path(name, O_DIRECTORY);
+        layers.push_back(idmapped_copy(layer.get(), name, userns, false));
+    }
+    return overlay_of(layers, names);
+}
+
+}  // namespace
+
+void idmap_container(json::Value& config, const std::string& bundle, state::Container& state, const IdRange& range)
+{
+    UniqueFd userns = user_namespace(range);
+    json::Value originals = json::Value::object();
+
+    json::Value& root = spec::make_object_at(config, {"root"});
+    json::Value* root_path = spec::field(root, "path", json::Kind::string, "/root");
+    if (!root_path)
+        throw Error("/root/path is missing");
+    std::string rootfs = absolute(root_path->as_string(), bundle);
+    UniqueFd rootfs_mount = idmapped_rootfs(config, rootfs, userns.get());
+    std::string rootfs_target = state.mount_point("rootfs", true);
+    attach(rootfs_mount.get(), rootfs_target);
+    originals.set("root", *root_path);
+    root.set("path", json::Value::string(rootfs_target));
+
+    json::Value sources = json::Value::object();
+    json::Value* mounts = spec::field(config, "mounts", json::Kind::array, "/");
+    if (mounts && mounts->items().size() > 0)
+        state.mount_point("binds", true);
+    for (size_t i = 0; mounts && i < mounts->items().size(); ++i) {
+        std::string w;
+        json::Value& m = spec::object_item(*mounts, i, "/mounts", w);
+        json::Value* source = spec::field(m, "source", json::Kind::string, w);
+        if (!source || !is_bind(m, w))
+            continue;
+        std::string path = absolute(source->as_string(), bundle);
+        UniqueFd fd = open_path(path, 0);
+        struct stat st {};
+        if (fstat(fd.get(), &st) != 0)
+            throw system_error("cannot stat " + path, errno);
+        json::Value& options = spec::field(m, "options", json::Kind::array, w)
+                                   ? *spec::field(m, "options", json::Kind::array, w)
+                                   : m.set("options", json::Value::array());
+        UniqueFd copy = idmapped_copy(fd.get(), path, userns.get(), has_option(&options, "rbind"));
+        std::string target = state.mount_point("binds/" + std::to_string(i), S_ISDIR(st.st_mode));
+        attach(copy.get(), target);
+        struct statvfs sv {};
+        if (statvfs(target.c_str(), &sv) == 0)
+            for (const std::string& option : locked_options(sv.f_flag))
+                if (!has_option(&options, option.c_str()))
+                    options.items().push_back(json::Value::string(option));
+        sources.set(std::to_string(i), *source);
+        m.set("source", json::Value::string(target));
+    }
+    originals.set("mounts", std::move(sources));
+    spec::object_field(config, "annotations", "/").set(harden::idmap_annotation,
+                                                        json::Value::string(json::serialize(originals)));
+}
+
+}  // namespace hardrun::idmap

@@ -1,0 +1,26 @@
+// The side of the user-namespace control that touches the system: once the config has a user
+// namespace hardrun added (harden::Report::user_namespace_added), the container's image and
+// bind sources are shown to it through idmapped mounts made under its state directory, and
+// config.json is pointed at them.
+#pragma once
+
+#include "idmap/idmap.hpp"
+#include "json/value.hpp"
+#include "state/state.hpp"
+
+#include <string>
+
+namespace hardrun::idmap {
+
+// - rootfs: a plain directory is idmapped as it is (its writability kept); an overlay (what
+//   Docker, containerd and podman hand over) cannot be idmapped, so its layers are, and a new
+//   read-only overlay of them (the caller's upper layer on top) becomes the rootfs. That needs
+//   a read-only root: the mount points runc needs are created first through the caller's own
+//   rootfs. A writable root on an overlay is refused.
+// - every bind mount's source is idmapped (recursively for rbind), keeping the options the
+//   kernel locks inside a user namespace.
+// The caller's paths go into the run.hardrun.idmap annotation. Throws on any failure; the
+// caller then removes the state (and with it every mount made here).
+void idmap_container(json::Value& config, const std::string& bundle, state::Container& state, const IdRange& range);
+
+}  // namespace hardrun::idmap

@@ -1,0 +1,56 @@
+// Idmapped mounts: the image and the bind sources of a container shown through a mapping, so
+// that files owned by uid N on disk appear as uid N to a container whose root is an
+// unprivileged host uid. Made with the new mount API (open_tree, mount_setattr with
+// MOUNT_ATTR_IDMAP, fsopen/fsconfig for overlays, move_mount), on file descriptors: a path is
+// resolved once, and what was checked is what gets mounted.
+#pragma once
+
+#include "util/fd.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hardrun::idmap {
+
+// Host ids [host, host + size) seen as [0, size) in the container, for uids and gids alike.
+struct IdRange {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    uint32_t size = 0;
+};
+
+// A user namespace carrying `range`, held by a file descriptor: the mapping an idmapped mount
+// takes. Its helper process is gone by the time this returns.
+UniqueFd user_namespace(const IdRange& range);
+
+// How a directory is mounted, from the mount table.
+struct MountOf {
+    std::string fstype;             // "overlay", "ext4", ...
+    bool is_mount_root = false;     // the path is that mount's own root (not a directory inside)
+    std::vector<std::string> lower; // overlay: the layer directories, top first
+    std::string upper;              // overlay: the writable layer ("" for a lowers-only overlay)
+    unsigned long flags = 0;        // ST_RDONLY, ST_NOSUID, ... of the mount (statvfs)
+};
+
+// The mount `fd` (an O_PATH descriptor) lies on. Throws with the reason when the table or an
+// overlay's options cannot be read.
+MountOf mount_of(int fd, const std::string& path);
+
+// A detached copy of the tree at `fd` (recursive: with its submounts), idmapped by `userns`.
+// Throws, naming `path` and the kernel's reason, when that filesystem cannot be idmapped.
+UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive);
+
+// A read-only overlay (lowers only, no upper or work dir) of the given idmapped layer mounts,
+// top first. Needs Linux 6.8+ (overlay layers passed as file descriptors).
+UniqueFd overlay_of(const std::vector<UniqueFd>& layers, const std::vector<std::string>& names);
+
+// Attach the detached mount `mount` at `target` (an existing file or directory).
+void attach(int mount, const std::string& target);
+
+// The mount options a bind of a mount with `flags` must repeat: inside a user namespace the
+// kernel locks them (nosuid, nodev, noexec, ro, noatime), and a remount that drops one fails
+// with EPERM.
+std::vector<std::string> locked_options(unsigned long flags);
+
+}  // namespace hardrun::idmap
