@@ -12,6 +12,8 @@ if [[ ! -d build-release ]]; then
 fi
 meson compile -C build-release >/dev/null
 meson install -C build-release --quiet
+# The user "hardrun" and its subordinate ids: containers' root is remapped into them.
+contrib/install.sh --user-only
 hardrun=/usr/local/sbin/hardrun
 echo "== installed: $hardrun"
 "$hardrun" --version

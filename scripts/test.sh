@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 scripts/install-deps.sh || exit 1
+# The user-namespace control hands out the subordinate ids of the user "hardrun" (what the node
+# installer sets up on a real host).
+contrib/install.sh --user-only || exit 1
 
 logs=$(mktemp -d /tmp/hardrun-test-XXXXXX)
 trap 'rm -rf "$logs"' EXIT

@@ -1,6 +1,7 @@
 """hardrun in front of real runc: the controls inside a real container, the runc lifecycle,
 pass-through, and failing closed (bundle byte-identical, runtime never started)."""
 import json
+import pathlib
 import os
 import shutil
 import stat
@@ -10,6 +11,8 @@ import pytest
 
 from bundles import ALL_CAPS, run, tree_digest
 from testenv import CONTROLS, DEFAULT_ALLOW, audit_only_policy, cap_hex, proc_status
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def status_of(result):
@@ -187,15 +190,53 @@ def test_text_log_format(runtime, make_bundle, tmp_path):
     assert text.startswith("time=\"") and " level=error msg=\"hardrun: " in text
 
 
-def test_second_create_of_a_hardened_bundle_rewrites_nothing(runtime, make_bundle):
+def without_idmap(config):
+    """The config less what differs from one create to the next under the user-namespace
+    control: the rootfs and bind sources under /run/hardrun/containers/ID, and the slice."""
+    c = json.loads(json.dumps(config))
+    c["root"].pop("path")
+    c["linux"].pop("uidMappings")
+    c["linux"].pop("gidMappings")
+    c["annotations"].pop("run.hardrun.idmap")
+    c["linux"]["namespaces"].sort(key=lambda n: n["type"])  # the user entry is re-added at the end
+    for m in c.get("mounts", []):
+        if m.get("source", "").startswith("/run/hardrun/containers/"):
+            m.pop("source")
+    return c
+
+
+def test_second_create_of_a_hardened_bundle_rewrites_nothing(runtime, make_bundle, policy_file):
+    # Under an audit-only user-namespace control nothing differs from one create to the next:
+    # the second create must not even replace the file.
     b = make_bundle("true")
-    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    shipped = json.loads((REPO / "profiles" / "policy.json").read_text())
+    shipped["userNamespace"] = {"mode": "audit"}
+    pre = ("--hardrun-policy", policy_file(shipped))
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=pre).returncode == 0
     st1 = os.stat(b.config_path)
     content = b.bytes()
-    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=pre).returncode == 0
     st2 = os.stat(b.config_path)
     assert (st1.st_ino, st1.st_mtime_ns) == (st2.st_ino, st2.st_mtime_ns)
     assert b.bytes() == content
+
+
+def test_second_create_of_an_idmapped_bundle_puts_the_callers_paths_back(runtime, make_bundle):
+    # The config hardrun wrote names its own mounts of the first container; the second create
+    # starts from the caller's paths (kept in run.hardrun.idmap) and gets mounts of its own.
+    b = make_bundle("true")
+    callers_root = b.config()["root"]["path"]
+    first_id, second_id = runtime.new_id(), runtime.new_id()
+    assert runtime.hardrun("run", "--bundle", b.path, first_id).returncode == 0
+    first = b.config()
+    assert first["root"]["path"] == f"/run/hardrun/containers/{first_id}/rootfs"
+    assert json.loads(first["annotations"]["run.hardrun.idmap"])["root"] == callers_root
+    r = runtime.hardrun("run", "--bundle", b.path, second_id)
+    assert r.returncode == 0, r.stderr
+    second = b.config()
+    assert second["root"]["path"] == f"/run/hardrun/containers/{second_id}/rootfs"
+    assert json.loads(second["annotations"]["run.hardrun.idmap"])["root"] == callers_root
+    assert without_idmap(first) == without_idmap(second)
 
 
 def test_rewrite_keeps_mode_owner_and_unknown_fields(runtime, make_bundle):
@@ -432,8 +473,10 @@ def test_host_namespace_by_path_is_refused(runtime, make_bundle):
     assert r.returncode == 1 and "joins the host's network namespace" in r.stderr
 
 
-def test_joining_another_containers_namespace_works(runtime, make_bundle):
-    """What a Kubernetes pod does: members join the sandbox's namespaces by path."""
+def test_joining_another_containers_namespace_works(runtime, make_bundle, policy_file):
+    """What a Kubernetes pod does: members join the sandbox's namespaces by path. A user
+    namespace added by the runtime could not enter them: by default that is refused, and a
+    policy whose userNamespace.unsupported is "withoutUserNamespace" runs the member without."""
     sandbox = make_bundle("sleep", "30")
     sid = runtime.new_id()
     assert runtime.hardrun("run", "--detach", "--bundle", sandbox.path, sid).returncode == 0
@@ -446,6 +489,10 @@ def test_joining_another_containers_namespace_works(runtime, make_bundle):
                 n["path"] = "/proc/%d/ns/%s" % (pid, "net" if n["type"] == "network" else "ipc")
     member.edit(join)
     r = runtime.hardrun("run", "--bundle", member.path, runtime.new_id())
+    assert r.returncode == 1 and "joins another namespace by path (/linux/namespaces/" in r.stderr, r.stderr
+    shipped = json.loads((REPO / "profiles" / "policy.json").read_text())
+    shipped["userNamespace"]["unsupported"] = "withoutUserNamespace"
+    r = runtime.hardrun("run", "--bundle", member.path, runtime.new_id(), pre=("--hardrun-policy", policy_file(shipped)))
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [os.readlink("/proc/%d/ns/net" % pid), os.readlink("/proc/%d/ns/ipc" % pid)]
 
@@ -544,32 +591,43 @@ def test_an_allowed_bind_gets_nosuid_nodev(runtime, make_bundle, tmp_path):
     assert {"nosuid", "nodev"} <= set(lines[1].split()[3].split(","))
 
 
-def test_strict_profile_by_flag_and_by_program_name(runtime, make_bundle, tmp_path):
-    b = make_bundle("sh", "-c", "grep -E 'CapBnd|NoNewPrivs' /proc/self/status; grep ' /tmp ' /proc/self/mounts")
-    before = b.bytes()
+def test_strict_profile_by_flag_and_by_program_name(runtime, make_bundle, tmp_path, policy_file):
+    b = make_bundle("sh", "-c", "grep -E 'CapBnd|NoNewPrivs' /proc/self/status; grep ' /tmp ' /proc/self/mounts; "
+                    "cat /proc/self/uid_map")
+    # Root is allowed under strict's nonRoot only because the user namespace remaps it.
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", "strict"))
-    assert r.returncode == 1 and "runs as root" in r.stderr, r.stderr
-    assert b.bytes() == before
+    assert r.returncode == 0, r.stderr
+    inside, outside, size = r.stdout.splitlines()[-1].split()
+    assert inside == "0" and int(outside) >= 65536 and size == "65536"
     link = tmp_path / "hardrun-strict"
     os.symlink(runtime.hardrun_bin, link)
     r = run([str(link), "--root", runtime.root, "run", "--bundle", b.path, runtime.new_id()])
-    assert r.returncode == 1 and "runs as root" in r.stderr and "strict.json" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert b.config()["process"]["capabilities"]["bounding"] == ["CAP_NET_BIND_SERVICE"]
+    # Without the user namespace, root is refused.
+    strict = json.loads((REPO / "profiles" / "strict.json").read_text())
+    strict["userNamespace"] = {"mode": "audit"}
+    before = b.bytes()
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy_file(strict)))
+    assert r.returncode == 1 and "runs as root" in r.stderr, r.stderr
+    assert b.bytes() == before
     b.edit(lambda c: c["process"]["user"].update(uid=1000, gid=1000))
     r = run([str(link), "--root", runtime.root, "run", "--bundle", b.path, runtime.new_id()])
     assert r.returncode == 0, r.stderr
     status = proc_status(r.stdout)
     assert status["CapBnd"] == cap_hex(["CAP_NET_BIND_SERVICE"]) and status["NoNewPrivs"] == "1"
-    assert "noexec" in r.stdout.splitlines()[-1]
+    assert "noexec" in r.stdout.splitlines()[-2]
 
 
 def test_annotation_selects_a_selectable_profile_only(runtime, make_bundle):
     b = make_bundle("true")
     b.edit(lambda c: c.setdefault("annotations", {}).update({"run.hardrun.profile": "strict"}))
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
-    assert r.returncode == 1 and "runs as root" in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert b.config()["process"]["capabilities"]["bounding"] == ["CAP_NET_BIND_SERVICE"]
     b.edit(lambda c: c["annotations"].update({"run.hardrun.profile": "audit"}))
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
-    assert r.returncode == 1 and "not a profile this policy lets a container select" in r.stderr
+    assert r.returncode == 1 and "not a profile this policy lets a container select" in r.stderr, r.stderr
 
 
 def test_audit_profile_changes_nothing(runtime, make_bundle):
@@ -595,7 +653,7 @@ def test_check_is_a_dry_run(hardrun_bin, make_bundle):
     r = run([hardrun_bin, "check", "--json", "--bundle", b.path])
     assert r.returncode == 1 and json.loads(r.stdout)["result"] == "refused"
     r = run([hardrun_bin, "--hardrun-policy", "strict", "check", "--bundle", b.path])
-    assert r.returncode == 1 and "runs as root" in r.stdout
+    assert r.returncode == 1 and "added a user namespace" in r.stdout and "--pid host" in r.stdout
     b.edit(lambda c: c["linux"]["namespaces"].append({"type": "pid"}))
     assert b.bytes() != before  # only the test's own edits changed it
     assert "hardrun" not in b.bytes().decode()

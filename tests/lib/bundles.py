@@ -104,5 +104,9 @@ class Runtime:
         return run(["runc", "--root", self.root, *args], timeout=timeout)
 
     def cleanup(self):
+        """Delete through hardrun, as engines do (it also removes hardrun's state of the container:
+        its idmapped mounts and slice), then check nothing of it is left."""
         for cid in self.ids:
-            subprocess.run(["runc", "--root", self.root, "delete", "--force", cid], capture_output=True)
+            subprocess.run([self.hardrun_bin, "--root", self.root, "delete", "--force", cid], capture_output=True)
+        leaked = [cid for cid in self.ids if os.path.exists("/run/hardrun/containers/" + cid)]
+        assert not leaked, "hardrun state left behind: %s" % leaked

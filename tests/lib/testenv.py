@@ -56,7 +56,7 @@ def cap_hex(names):
 
 # Every control of the policy, as its key in the policy file.
 CONTROLS = ["capabilities", "noNewPrivileges", "resources", "rootfs", "namespaces", "mounts", "devices",
-            "kernelInterfaces", "sysctls", "seccomp"]
+            "kernelInterfaces", "sysctls", "seccomp", "userNamespace"]
 
 
 def audit_only_policy(**extra):
