@@ -59,6 +59,9 @@ int check(const cli::Invocation& inv);
 // hardrun profile check FILE | diff A B: seccomp profiles (profile.cpp).
 int profile(const cli::Invocation& inv);
 
+// hardrun report: live state of a runc root's containers against their policy (report.cpp).
+int report(const cli::Invocation& inv);
+
 // hardrun setup docker: register hardrun in daemon.json (setup.cpp).
 int setup(const cli::Invocation& inv);
 

@@ -9,6 +9,7 @@
 #include "util/file.hpp"
 #include "util/sha256.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -516,6 +517,41 @@ Policy load(const std::optional<std::string>& requested)
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
         throw Error("policy " + path + " must be owned by root and writable by no one else");
     return parse(read_all(fd.get(), max_policy_bytes, "policy " + path), path);
+}
+
+std::vector<Policy> load_known(const std::optional<std::string>& requested)
+{
+    std::vector<Policy> out;
+    auto add = [&](Policy p) {
+        for (const Policy& known : out)
+            if (known.digest == p.digest)
+                return;
+        out.push_back(std::move(p));
+    };
+    if (requested)
+        add(load(requested));
+    add(load(std::nullopt));  // the system policy, or the built-in one
+    add(parse(builtin_policy_text, "built-in"));
+    std::vector<std::string> names;
+    if (DIR* d = opendir(HARDRUN_PROFILES_DIR)) {
+        while (dirent* e = readdir(d)) {
+            std::string name = e->d_name;
+            if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 &&
+                valid_profile_name(name.substr(0, name.size() - 5)))
+                names.push_back(name.substr(0, name.size() - 5));
+        }
+        closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        try {
+            add(load(name));
+        } catch (const Error&) {
+            // Not a policy (seccomp-default.json), or not one hardrun would load: no config
+            // can carry its digest.
+        }
+    }
+    return out;
 }
 
 }  // namespace hardrun::policy

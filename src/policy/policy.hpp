@@ -171,6 +171,11 @@ Policy parse(std::string_view text, const std::string& source);
 // built-in default. A file must be a regular file owned by root and writable by no one else.
 Policy load(const std::optional<std::string>& requested);
 
+// Every policy a config may carry the digest of: the built-in one, the system policy file,
+// `requested`, and each profile of the profiles directory that loads (files that are not
+// policies are skipped). One entry per digest. For `hardrun report`.
+std::vector<Policy> load_known(const std::optional<std::string>& requested);
+
 // The policy's "runtime" setting, for commands that only hand over to the runtime. Without a
 // policy file there is none, and the built-in policy is not even parsed.
 std::optional<std::string> runtime_setting(const std::optional<std::string>& requested);

@@ -24,4 +24,24 @@ std::optional<unsigned> capability_number(std::string_view oci_name)
     return static_cast<unsigned>(number);
 }
 
+std::string capability_name(unsigned number)
+{
+    const char* lower = capng_capability_to_name(number);
+    if (!lower)
+        return "CAP_" + std::to_string(number);
+    std::string out = "CAP_";
+    for (const char* c = lower; *c; ++c)
+        out.push_back(*c >= 'a' && *c <= 'z' ? static_cast<char>(*c - 'a' + 'A') : *c);
+    return out;
+}
+
+std::vector<std::string> capability_names(uint64_t mask)
+{
+    std::vector<std::string> out;
+    for (unsigned bit = 0; bit < 64; ++bit)
+        if (mask & (uint64_t(1) << bit))
+            out.push_back(capability_name(bit));
+    return out;
+}
+
 }  // namespace hardrun::spec

@@ -121,7 +121,11 @@ Test(cli, own_options_are_removed_in_every_form)
     cr_assert_eq(inv.command_index, 4u);
     cr_assert_eq(*inv.log_path, "/l");
 
+    cr_assert_eq(inv.root, "/r");  // read for `hardrun report`, and still passed on
+
     Invocation eq = global({"--hardrun-policy=/etc/p.json", "state", "c"});
+    cr_assert(eq.root.empty());
+    cr_assert_eq(global({"-root=/x", "report"}).root, "/x");
     cr_assert_eq(*eq.policy, "/etc/p.json");
     cr_assert(eq.runtime_args == Args({"state", "c"}));
 }

@@ -185,3 +185,24 @@ Test(policy, shipped_profiles_are_valid)
     cr_assert(strict.user.non_root && strict.rootfs.noexec);
     cr_assert(strict.capabilities.allow == std::vector<std::string>({"CAP_NET_BIND_SERVICE"}));
 }
+
+Test(policy, load_known_lists_the_requested_policy_first_and_each_digest_once)
+{
+    std::string text = R"({"capabilities":{"allow":["CAP_KILL"]}})";
+    std::string path = temp_policy(text, 0644);
+    if (geteuid() == 0) {  // load() wants a root-owned file
+        std::vector<Policy> known = load_known(path);
+        cr_assert_eq(known.front().source, path);
+        cr_assert_eq(known.front().digest, parse(text, "t").digest);
+        std::string builtin = parse(builtin_policy_text, "built-in").digest;
+        size_t builtins = 0;
+        for (size_t i = 0; i < known.size(); ++i) {
+            builtins += known[i].digest == builtin;
+            for (size_t j = i + 1; j < known.size(); ++j)
+                cr_assert_neq(known[i].digest, known[j].digest);
+        }
+        cr_assert_eq(builtins, 1u);
+    }
+    cr_assert_throw(load_known(std::string("/nonexistent/policy.json")), Error);
+    unlink(path.c_str());
+}

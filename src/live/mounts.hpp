@@ -1,0 +1,33 @@
+// A mount table (/proc/PID/mountinfo) read with libmount: where each mount is, its type, the
+// part of its filesystem it shows, and the per-mount flags the report checks.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hardrun::live {
+
+struct Mount {
+    std::string target;      // mount point, relative to the process's root
+    std::string fstype;      // "tmpfs", "cgroup", "cgroup2" ...
+    std::string root;        // the part of the filesystem mounted there ("/" for a whole tmpfs)
+    std::string fs_options;  // superblock options ("rw,memory" for a cgroup v1 hierarchy)
+    bool read_only = false;  // the mount or its superblock is read-only
+    bool nosuid = false;
+    bool nodev = false;
+    bool noexec = false;
+
+    // Whether the superblock options carry `name` (a cgroup v1 controller, "ro" ...).
+    bool has_fs_option(std::string_view name) const;
+};
+
+// Parse mountinfo text (the format of /proc/PID/mountinfo), in file order (parents before
+// the mounts on top of them). Throws hardrun::Error when libmount cannot parse it.
+std::vector<Mount> parse_mountinfo(std::string_view text);
+
+// The mount visible at `target`: the last one there, since later mounts cover earlier ones.
+const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target);
+
+}  // namespace hardrun::live

@@ -1,0 +1,280 @@
+// The readers of hardrun report's live state, on text captured from real containers on this
+// host (tests/fixtures/proc: cgroup v1 hybrid) and on hand-made cgroup v2 / nested tables.
+#include "live/cgroup.hpp"
+#include "live/mounts.hpp"
+#include "live/proc.hpp"
+#include "spec/capability_names.hpp"
+#include "util/error.hpp"
+
+#include "helpers.hpp"
+
+#include <criterion/criterion.h>
+
+using hardrun::Error;
+using namespace hardrun::live;
+
+namespace {
+
+std::string proc_fixture(const std::string& name)
+{
+    std::string text = test::read_file(test::fixtures_dir() + "/proc/" + name);
+    cr_assert(!text.empty(), "fixture %s missing", name.c_str());
+    return text;
+}
+
+std::string error_of(void (*fn)(const std::string&), const std::string& text)
+{
+    try {
+        fn(text);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+const char* minimal_status = "Uid:\t1000\t1000\t1000\t1000\n"
+                             "CapInh:\t0000000000000000\n"
+                             "CapPrm:\t0000000000000000\n"
+                             "CapEff:\t0000000000000000\n"
+                             "CapBnd:\t800003ffffffffff\n"
+                             "CapAmb:\t0000000000000400\n"
+                             "NoNewPrivs:\t0\n"
+                             "Seccomp:\t0\n";
+
+}  // namespace
+
+Test(live, status_of_a_hardrun_container)
+{
+    ProcStatus s = parse_status(proc_fixture("status-hardrun"));
+    cr_assert_eq(s.cap(CapSet::bounding), 0x420u);
+    cr_assert_eq(s.cap(CapSet::permitted), 0x420u);
+    cr_assert_eq(s.cap(CapSet::effective), 0x420u);
+    cr_assert_eq(s.cap(CapSet::inheritable), 0u);
+    cr_assert_eq(s.cap(CapSet::ambient), 0u);
+    cr_assert(s.no_new_privs);
+    cr_assert_eq(s.seccomp, 2);
+    cr_assert(s.seccomp_filters && *s.seccomp_filters == 1);
+    cr_assert_eq(s.uids[1], 0u);
+}
+
+Test(live, status_of_a_plain_runc_container)
+{
+    ProcStatus s = parse_status(proc_fixture("status-runc"));
+    cr_assert_eq(s.cap(CapSet::bounding), 0x20000420u);  // runc spec: AUDIT_WRITE, KILL, NET_BIND_SERVICE
+    cr_assert_eq(s.seccomp, 0);
+    cr_assert(s.no_new_privs);
+}
+
+Test(live, status_fields_every_set_and_high_bits)
+{
+    ProcStatus s = parse_status(minimal_status);
+    cr_assert_eq(s.cap(CapSet::bounding), 0x800003ffffffffffull);
+    cr_assert_eq(s.cap(CapSet::ambient), 0x400u);
+    cr_assert_not(s.no_new_privs);
+    cr_assert_eq(s.seccomp, 0);
+    cr_assert_not(s.seccomp_filters);
+    cr_assert_eq(s.uids[0], 1000u);
+    cr_assert_eq(s.uids[3], 1000u);
+}
+
+Test(live, status_missing_or_malformed_fields_are_errors)
+{
+    auto parse = [](const std::string& t) { parse_status(t); };
+    std::string base = minimal_status;
+    auto without = [&](const std::string& key) {
+        std::string out;
+        for (size_t pos = 0; pos < base.size();) {
+            size_t end = base.find('\n', pos);
+            std::string line = base.substr(pos, end - pos + 1);
+            if (line.rfind(key + ":", 0) != 0)
+                out += line;
+            pos = end + 1;
+        }
+        return out;
+    };
+    for (const char* key : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Uid"})
+        cr_assert(error_of(parse, without(key)).find(std::string("no ") + key) != std::string::npos, "%s", key);
+    std::string bad = base;
+    bad.replace(bad.find("800003ffffffffff"), 16, "80000zffffffffff");
+    cr_assert(error_of(parse, bad).find("malformed CapBnd") != std::string::npos);
+    bad = base;
+    bad.replace(bad.find("Seccomp:\t0"), 10, "Seccomp:\t3");
+    cr_assert(error_of(parse, bad).find("malformed Seccomp") != std::string::npos);
+    bad = base;
+    bad.replace(bad.find("NoNewPrivs:\t0"), 13, "NoNewPrivs:\t0 1");
+    cr_assert(error_of(parse, bad).find("malformed NoNewPrivs") != std::string::npos);
+    bad = base + "CapBnd:\t10000000000000000\n";  // 17 hex digits: more than 64 bits
+    cr_assert(error_of(parse, bad).find("malformed CapBnd") != std::string::npos);
+}
+
+Test(live, capability_names_from_masks_via_libcap_ng)
+{
+    using hardrun::spec::capability_names;
+    std::vector<std::string> expected = {"CAP_KILL", "CAP_NET_BIND_SERVICE"};
+    cr_assert(capability_names(0x420) == expected);
+    cr_assert(capability_names(0).empty());
+    std::vector<std::string> all = capability_names(0x800003ffffffffffull);
+    cr_assert_eq(all.size(), 43u);
+    cr_assert_eq(all[0], "CAP_CHOWN");
+    cr_assert_eq(all[21], "CAP_SYS_ADMIN");
+    cr_assert_eq(all[40], "CAP_CHECKPOINT_RESTORE");
+    // Bits past libcap-ng's last known capability are still reported, by number.
+    cr_assert_eq(all[41], "CAP_41");
+    cr_assert_eq(all[42], "CAP_63");
+}
+
+Test(live, uid_maps)
+{
+    std::vector<IdRange> host = parse_id_map("         0          0 4294967295\n");
+    cr_assert_eq(host.size(), 1u);
+    cr_assert(map_id(host, 0) && *map_id(host, 0) == 0);
+    std::vector<IdRange> remapped = parse_id_map("         0     100000      65536\n     65536    1000000          1\n");
+    cr_assert_eq(remapped.size(), 2u);
+    cr_assert_eq(*map_id(remapped, 0), 100000u);
+    cr_assert_eq(*map_id(remapped, 1000), 101000u);
+    cr_assert_eq(*map_id(remapped, 65536), 1000000u);
+    cr_assert_not(map_id(remapped, 65537));
+    cr_assert_not(map_id(parse_id_map(""), 0));  // a user namespace without a map yet
+    auto parse = [](const std::string& t) { parse_id_map(t); };
+    cr_assert(error_of(parse, "0 100000\n").find("malformed") != std::string::npos);
+    cr_assert(error_of(parse, "0 x 1\n").find("malformed") != std::string::npos);
+    cr_assert(error_of(parse, "0 0 4294967296\n").find("malformed") != std::string::npos);
+}
+
+Test(live, mountinfo_of_a_hardrun_container)
+{
+    std::vector<Mount> mounts = parse_mountinfo(proc_fixture("mountinfo-hardrun"));
+    cr_assert_eq(mounts.size(), 28u);
+    const Mount* root = mount_at(mounts, "/");
+    cr_assert(root);
+    cr_assert(root->read_only);
+    cr_assert_eq(root->fstype, "ext4");
+    for (const char* path : {"/tmp", "/run", "/var/tmp"}) {
+        const Mount* m = mount_at(mounts, path);
+        cr_assert(m, "%s", path);
+        cr_assert_eq(m->fstype, "tmpfs");
+        cr_assert(m->nosuid && m->nodev, "%s", path);
+        cr_assert_not(m->noexec, "%s", path);
+        cr_assert_not(m->read_only, "%s", path);
+    }
+    const Mount* dev = mount_at(mounts, "/dev");
+    cr_assert(dev->nosuid && !dev->nodev);
+    const Mount* shm = mount_at(mounts, "/dev/shm");
+    cr_assert(shm->nosuid && shm->nodev && shm->noexec);
+    const Mount* keys = mount_at(mounts, "/proc/keys");  // /dev/null bound from the /dev tmpfs
+    cr_assert_eq(keys->root, "/null");
+    const Mount* acpi = mount_at(mounts, "/proc/acpi");
+    cr_assert(acpi->read_only);  // ro in both the mount and the superblock options
+    const Mount* pids = mount_at(mounts, "/sys/fs/cgroup/pids");
+    cr_assert(pids->has_fs_option("pids"));
+    cr_assert_not(pids->has_fs_option("memory"));
+    cr_assert_eq(pids->root, "/rpa");
+}
+
+Test(live, mountinfo_of_a_plain_runc_container)
+{
+    std::vector<Mount> mounts = parse_mountinfo(proc_fixture("mountinfo-runc"));
+    cr_assert(mount_at(mounts, "/")->read_only);  // the test bundle sets root.readonly
+    cr_assert_null(mount_at(mounts, "/tmp"));
+    // The same mountinfo with a writable root.
+    std::string text = proc_fixture("mountinfo-runc");
+    size_t first = text.find(" / ro,");
+    cr_assert(first != std::string::npos);
+    text.replace(first, 6, " / rw,");
+    cr_assert_not(mount_at(parse_mountinfo(text), "/")->read_only);
+}
+
+Test(live, mountinfo_stacked_mounts_and_bad_lines)
+{
+    std::vector<Mount> mounts = parse_mountinfo(
+        "1 0 8:1 / / rw - ext4 /dev/sda rw\n"
+        "2 1 0:5 / /tmp rw,nosuid,nodev - tmpfs tmpfs rw\n"
+        "3 2 0:6 / /tmp rw - tmpfs tmpfs rw\n");
+    const Mount* top = mount_at(mounts, "/tmp");
+    cr_assert_not(top->nosuid);  // the later mount covers the first
+    cr_assert_not(mount_at(mounts, "/")->read_only);
+    auto parse = [](const std::string& t) { parse_mountinfo(t); };
+    cr_assert(error_of(parse, "1 0 8:1 / / rw - ext4 /dev/sda rw\nthis is not mountinfo\n").find("mountinfo") !=
+              std::string::npos);
+}
+
+Test(live, proc_cgroup_lines)
+{
+    std::vector<CgroupLine> lines = parse_proc_cgroup(proc_fixture("cgroup-v1-hybrid"));
+    cr_assert_eq(lines.size(), 10u);
+    cr_assert_eq(lines[0].hierarchy, 9u);
+    cr_assert_eq(lines[0].controllers.front(), "name=systemd");
+    cr_assert_eq(lines[1].controllers.front(), "pids");
+    cr_assert_eq(lines[1].path, "/rpa");
+    cr_assert_eq(lines[9].hierarchy, 0u);
+    cr_assert(lines[9].controllers.empty());
+    std::vector<CgroupLine> joined = parse_proc_cgroup("3:cpu,cpuacct:/a/b\n");
+    cr_assert_eq(joined[0].controllers.size(), 2u);
+    cr_assert_eq(joined[0].controllers[1], "cpuacct");
+    auto parse = [](const std::string& t) { parse_proc_cgroup(t); };
+    cr_assert(error_of(parse, "pids:/x\n").find("malformed") != std::string::npos);
+    cr_assert(error_of(parse, "x:pids:/x\n").find("malformed") != std::string::npos);
+    cr_assert(error_of(parse, "1:pids:relative\n").find("malformed") != std::string::npos);
+}
+
+Test(live, cgroup_dirs_v1_hybrid)
+{
+    std::vector<CgroupLine> cg = parse_proc_cgroup(proc_fixture("cgroup-v1-hybrid"));
+    std::vector<Mount> host = parse_mountinfo(proc_fixture("mountinfo-host-v1-hybrid"));
+    std::optional<CgroupDir> pids = controller_dir("pids", cg, host);
+    cr_assert(pids);
+    cr_assert_eq(pids->version, 1);
+    cr_assert_eq(pids->path, "/sys/fs/cgroup/pids/rpa");
+    std::optional<CgroupDir> memory = controller_dir("memory", cg, host);
+    cr_assert_eq(memory->path, "/sys/fs/cgroup/memory/batch/rpa");
+    cr_assert_eq(limit_file("pids", 1), "pids.max");
+    cr_assert_eq(limit_file("memory", 1), "memory.limit_in_bytes");
+}
+
+Test(live, cgroup_dirs_v2)
+{
+    std::vector<CgroupLine> cg = parse_proc_cgroup(proc_fixture("cgroup-v2"));
+    std::vector<Mount> host = parse_mountinfo(proc_fixture("mountinfo-host-v2"));
+    std::optional<CgroupDir> pids = controller_dir("pids", cg, host);
+    cr_assert(pids);
+    cr_assert_eq(pids->version, 2);
+    cr_assert_eq(pids->path, "/sys/fs/cgroup/system.slice/docker-4f1c2a.scope");
+    cr_assert_eq(controller_dir("memory", cg, host)->version, 2);
+    cr_assert_eq(limit_file("pids", 2), "pids.max");
+    cr_assert_eq(limit_file("memory", 2), "memory.max");
+    // A v2 process on a host that mounts no cgroup2: nothing to read.
+    cr_assert_not(controller_dir("pids", cg, parse_mountinfo(proc_fixture("mountinfo-host-v1-nested"))));
+    // On a hybrid host the unified hierarchy is found (whether it has the controller is
+    // seen when its limit file is read).
+    cr_assert_eq(controller_dir("pids", cg, parse_mountinfo(proc_fixture("mountinfo-host-v1-hybrid")))->path,
+                 "/sys/fs/cgroup/unified/system.slice/docker-4f1c2a.scope");
+}
+
+Test(live, cgroup_dirs_below_a_mounted_subtree)
+{
+    std::vector<Mount> host = parse_mountinfo(proc_fixture("mountinfo-host-v1-nested"));
+    std::vector<CgroupLine> inside = parse_proc_cgroup("4:memory:/kubepods/pod1/c1\n8:pids:/kubepods/pod1/c1\n");
+    cr_assert_eq(controller_dir("memory", inside, host)->path, "/sys/fs/cgroup/memory/pod1/c1");
+    cr_assert_eq(controller_dir("pids", inside, host)->path, "/sys/fs/cgroup/pids/kubepods/pod1/c1");
+    // Outside the mounted subtree (or a prefix that is not a path component): not reachable.
+    cr_assert_not(controller_dir("memory", parse_proc_cgroup("4:memory:/system.slice/x\n"), host));
+    cr_assert_not(controller_dir("memory", parse_proc_cgroup("4:memory:/kubepodsX/x\n"), host));
+    cr_assert_eq(controller_dir("memory", parse_proc_cgroup("4:memory:/kubepods\n"), host)->path,
+                 "/sys/fs/cgroup/memory");
+    // A v1 hierarchy that carries the controller but is not mounted: no fallback to v2.
+    cr_assert_not(controller_dir("cpu", parse_proc_cgroup("1:cpu:/x\n0::/x\n"), host));
+}
+
+Test(live, cgroup_limits)
+{
+    cr_assert_eq(*parse_limit("1024\n").value, 1024u);
+    cr_assert_not(parse_limit("max\n").value);
+    cr_assert_eq(*parse_limit("1073741824\n").value, 1073741824u);
+    cr_assert_not(parse_limit("9223372036854771712\n").value);  // v1 memory "unlimited", 4 KiB pages
+    cr_assert_not(parse_limit("9223372036854710272\n").value);  // ... 64 KiB pages
+    cr_assert_eq(*parse_limit("17179869184").value, 17179869184u);
+    auto parse = [](const std::string& t) { parse_limit(t); };
+    cr_assert(error_of(parse, "-1\n").find("neither") != std::string::npos);
+    cr_assert(error_of(parse, "").find("neither") != std::string::npos);
+    cr_assert(error_of(parse, "12k\n").find("neither") != std::string::npos);
+}
