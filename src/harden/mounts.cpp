@@ -125,17 +125,6 @@ std::string resolve(const std::string& source, const std::string& bundle)
     return spec::clean_path(path);
 }
 
-bool is_bind(json::Value& mount, const std::string& where)
-{
-    json::Value* type = spec::field(mount, "type", json::Kind::string, where);
-    if (type && type->as_string() == "bind")
-        return true;
-    json::Value* options = spec::field(mount, "options", json::Kind::array, where);
-    return options && std::any_of(options->items().begin(), options->items().end(), [](const json::Value& o) {
-               return o.is_string() && (o.as_string() == "bind" || o.as_string() == "rbind");
-           });
-}
-
 }  // namespace
 
 void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
@@ -160,7 +149,7 @@ void mounts(json::Value& config, const policy::Policy& policy, const Context& co
     for (size_t i = 0; i < list->items().size(); ++i) {
         std::string where;
         json::Value& mount = spec::object_item(*list, i, "/mounts", where);
-        if (!is_bind(mount, where))
+        if (!spec::is_bind_mount(mount, where))
             continue;
         json::Value* source = spec::field(mount, "source", json::Kind::string, where);
         if (!source || source->as_string().empty())

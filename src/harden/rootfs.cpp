@@ -17,12 +17,6 @@
 namespace hardrun::harden {
 namespace {
 
-bool has_option(const json::Value& options, std::string_view option)
-{
-    return std::any_of(options.items().begin(), options.items().end(),
-                       [&](const json::Value& o) { return o.is_string() && o.as_string() == option; });
-}
-
 // The mount whose destination is `path` (compared after cleaning, as runc joins it), if any.
 json::Value* mount_at(json::Value* mounts, const std::string& path)
 {
@@ -99,7 +93,7 @@ void rootfs(json::Value& config, const policy::Policy& policy, const Context& co
                 continue;
             json::Value* options = spec::field(*existing, "options", json::Kind::array, "/mounts");
             for (const auto& option : required) {
-                if (options && has_option(*options, option))
+                if (spec::has_option(options, option))
                     continue;
                 if (!decision.change("/mounts (" + tmpfs.path + ")", "tmpfs without " + option + ", added"))
                     continue;

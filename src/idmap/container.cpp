@@ -82,21 +82,6 @@ void create_mount_point(int root, const std::string& rootfs, const std::string& 
     }
 }
 
-bool has_option(json::Value* options, const char* name)
-{
-    for (size_t i = 0; options && i < options->items().size(); ++i)
-        if (options->items()[i].is_string() && options->items()[i].as_string() == name)
-            return true;
-    return false;
-}
-
-bool is_bind(json::Value& mount, const std::string& where)
-{
-    json::Value* type = spec::field(mount, "type", json::Kind::string, where);
-    json::Value* options = spec::field(mount, "options", json::Kind::array, where);
-    return (type && type->as_string() == "bind") || has_option(options, "bind") || has_option(options, "rbind");
-}
-
 // The rootfs: an idmapped copy of a plain directory, or an overlay of idmapped layers.
 UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int userns)
 {
@@ -123,7 +108,7 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
             continue;
         bool directory = true;
         json::Value* source = spec::field(m, "source", json::Kind::string, w);
-        if (source && is_bind(m, w)) {
+        if (source && spec::is_bind_mount(m, w)) {
             struct stat st {};
             directory = stat(source->as_string().c_str(), &st) != 0 || S_ISDIR(st.st_mode);
         }
@@ -172,7 +157,7 @@ void idmap_container(json::Value& config, const std::string& bundle, state::Cont
         std::string w;
         json::Value& m = spec::object_item(*mounts, i, "/mounts", w);
         json::Value* source = spec::field(m, "source", json::Kind::string, w);
-        if (!source || !is_bind(m, w))
+        if (!source || !spec::is_bind_mount(m, w))
             continue;
         std::string path = absolute(source->as_string(), bundle);
         UniqueFd fd = open_path(path, 0);
@@ -182,13 +167,13 @@ void idmap_container(json::Value& config, const std::string& bundle, state::Cont
         json::Value& options = spec::field(m, "options", json::Kind::array, w)
                                    ? *spec::field(m, "options", json::Kind::array, w)
                                    : m.set("options", json::Value::array());
-        UniqueFd copy = idmapped_copy(fd.get(), path, userns.get(), has_option(&options, "rbind"));
+        UniqueFd copy = idmapped_copy(fd.get(), path, userns.get(), spec::has_option(&options, "rbind"));
         std::string target = state.mount_point("binds/" + std::to_string(i), S_ISDIR(st.st_mode));
         attach(copy.get(), target);
         struct statvfs sv {};
         if (statvfs(target.c_str(), &sv) == 0)
             for (const std::string& option : locked_options(sv.f_flag))
-                if (!has_option(&options, option.c_str()))
+                if (!spec::has_option(&options, option))
                     options.items().push_back(json::Value::string(option));
         sources.set(std::to_string(i), *source);
         m.set("source", json::Value::string(target));

@@ -100,4 +100,21 @@ json::Value& make_object_at(json::Value& root, std::initializer_list<std::string
     return *at;
 }
 
+bool has_option(const json::Value* options, std::string_view option)
+{
+    if (!options || !options->is_array())
+        return false;
+    for (const json::Value& o : options->items())
+        if (o.is_string() && o.as_string() == option)
+            return true;
+    return false;
+}
+
+bool is_bind_mount(json::Value& mount, std::string_view where)
+{
+    json::Value* type = field(mount, "type", json::Kind::string, where);
+    json::Value* options = field(mount, "options", json::Kind::array, where);
+    return (type && type->as_string() == "bind") || has_option(options, "bind") || has_option(options, "rbind");
+}
+
 }  // namespace hardrun::spec

@@ -37,6 +37,13 @@ json::Value& make_object_at(json::Value& root, std::initializer_list<std::string
 // object. Sets `where` to its JSON pointer, for messages.
 json::Value& object_item(json::Value& list, size_t i, std::string_view list_where, std::string& where);
 
+// Whether a mount's options (an array, or nullptr) hold `option` ("rbind", "ro" ...).
+bool has_option(const json::Value* options, std::string_view option);
+
+// Whether a mount (an item of config.json's "mounts", at `where`) is a bind mount: type "bind",
+// or a "bind"/"rbind" option, as runc decides.
+bool is_bind_mount(json::Value& mount, std::string_view where);
+
 // "/process" + "capabilities" -> "/process/capabilities".
 std::string child_path(std::string_view where, std::string_view key);
 
