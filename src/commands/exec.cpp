@@ -11,6 +11,7 @@
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
 #include "runtime/runtime.hpp"
+#include "state/state.hpp"
 #include "spec/capability_names.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -30,7 +31,8 @@ policy::Mode flag_mode(policy::Mode control) { return control == policy::Mode::a
 // The process flags runc applies when there is no --process file: --cap adds to four
 // capability sets, --no-new-privs=false turns no_new_privs off, --user sets the uid,
 // --apparmor and --process-label replace the container's confinement.
-void vet_process_flags(const cli::CommandLine& cmd, const policy::Policy& policy, harden::Report& report)
+void vet_process_flags(const cli::CommandLine& cmd, const policy::Policy& policy, bool root_remapped,
+                       harden::Report& report)
 {
     harden::Decision caps(report, "capabilities", flag_mode(policy.capabilities.mode));
     const auto& allow = policy.capabilities.allow;
@@ -44,7 +46,7 @@ void vet_process_flags(const cli::CommandLine& cmd, const policy::Policy& policy
     if (auto nnp = cmd.last("no-new-privs"); nnp && *nnp == "false")
         harden::Decision(report, "noNewPrivileges", flag_mode(policy.no_new_privileges.mode))
             .change("exec --no-new-privs=false", "would turn no_new_privs off");
-    if (auto u = cmd.last("user"); u && policy.user.non_root) {
+    if (auto u = cmd.last("user"); u && policy.user.non_root && !root_remapped) {
         std::string uid = u->substr(0, u->find(':'));
         char* end = nullptr;
         long n = std::strtol(uid.c_str(), &end, 10);
@@ -66,8 +68,10 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
     std::string runtime_path = runtime::locate(inv.runtime, policy.runtime);
     std::string id = cmd.positional.empty() ? "" : cmd.positional.front();
 
+    // uid 0 is no host root in a container hardrun gave a user namespace (its state says so).
+    bool root_remapped = state::Container::exists(id);
     harden::Report report;
-    vet_process_flags(cmd, policy, report);
+    vet_process_flags(cmd, policy, root_remapped, report);
 
     std::string process_path = cmd.last("process").value_or("");
     DirFile file;
@@ -76,7 +80,7 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
         try {
             file = read_dir_file(process_path, max_process_bytes);
             process = json::parse(file.text);
-            harden::harden_process(process, policy, report);
+            harden::harden_process(process, policy, report, root_remapped);
         } catch (const Error& e) {
             throw Error(process_path + ": " + e.what());
         }

@@ -18,9 +18,10 @@ void capabilities(json::Value& process, const std::string& where, const policy::
 void no_new_privileges(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
 
 // No uid 0 without a user namespace remapping it, when the policy says nonRoot (user.cpp).
-// `config` is the whole config.json, or nullptr for an exec's process.json.
-void user(json::Value& process, const std::string& where, json::Value* config, const policy::Policy& policy,
-          Report& report);
+// `config` is the whole config.json, or nullptr for an exec's process.json; `root_remapped` says
+// the container (of an exec) runs in a user namespace hardrun added.
+void user(json::Value& process, const std::string& where, json::Value* config, bool root_remapped,
+          const policy::Policy& policy, Report& report);
 
 // Config-level controls take the whole config.json.
 

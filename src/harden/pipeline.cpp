@@ -9,12 +9,12 @@
 namespace hardrun::harden {
 namespace {
 
-void process_controls(json::Value& process, const std::string& where, json::Value* config,
+void process_controls(json::Value& process, const std::string& where, json::Value* config, bool root_remapped,
                       const policy::Policy& policy, Report& report)
 {
     capabilities(process, where, policy, report);
     no_new_privileges(process, where, policy, report);
-    user(process, where, config, policy, report);
+    user(process, where, config, root_remapped, policy, report);
 }
 
 void config_controls(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
@@ -25,7 +25,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     json::Value* process = spec::field(config, "process", json::Kind::object, "/");
     if (!process)
         throw Error("config.json has no \"process\"; nothing to run");
-    process_controls(*process, "/process", &config, policy, report);
+    process_controls(*process, "/process", &config, false, policy, report);
     resources(config, policy, report);
     rootfs(config, policy, context, report);
     namespaces(config, policy, report);
@@ -78,11 +78,11 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
     return report;
 }
 
-void harden_process(json::Value& process, const policy::Policy& policy, Report& report)
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped)
 {
     if (!process.is_object())
         throw Error("the process file must hold a JSON object");
-    process_controls(process, "", nullptr, policy, report);
+    process_controls(process, "", nullptr, root_remapped, policy, report);
 }
 
 Report harden_process(json::Value& process, const policy::Policy& policy)

@@ -45,7 +45,8 @@ using ProfileLoader = std::function<policy::Policy(const std::string& name)>;
 Report harden_config(json::Value& config, const policy::Policy& policy, const Context& context = {},
                      const ProfileLoader& load_profile = nullptr);
 Report harden_process(json::Value& process, const policy::Policy& policy);
-// The same, adding to an existing report (exec also vets its --cap flags).
-void harden_process(json::Value& process, const policy::Policy& policy, Report& report);
+// The same, adding to an existing report (exec also vets its --cap flags); `root_remapped`: the
+// container runs in a user namespace hardrun added, so uid 0 is not host root.
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped = false);
 
 }  // namespace hardrun::harden

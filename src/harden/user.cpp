@@ -38,8 +38,8 @@ bool root_is_remapped(json::Value* config)
 
 }  // namespace
 
-void user(json::Value& process, const std::string& where, json::Value* config, const policy::Policy& policy,
-          Report& report)
+void user(json::Value& process, const std::string& where, json::Value* config, bool root_remapped,
+          const policy::Policy& policy, Report& report)
 {
     // The types are checked whatever the policy: a config hardrun cannot read fully is not one
     // it can vouch for.
@@ -50,7 +50,7 @@ void user(json::Value& process, const std::string& where, json::Value* config, c
     if (!policy.user.non_root)
         return;
     Decision decision(report, "user", policy.user.mode);
-    if ((uid && *uid->as_int64() != 0) || root_is_remapped(config))
+    if ((uid && *uid->as_int64() != 0) || root_remapped || root_is_remapped(config))
         return;
     decision.refuse(spec::child_path(where, "user/uid"),
                     "runs as root (uid 0) without a user namespace; the policy requires a non-root user");

@@ -194,6 +194,12 @@ Container Container::create(const std::string& id, const std::string& runtime_ro
     return c;
 }
 
+bool Container::exists(const std::string& id)
+{
+    struct stat st {};
+    return valid_container_id(id) && lstat((containers_dir() + "/" + id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 std::optional<Container> Container::open(const std::string& id, bool wait)
 {
     if (!valid_container_id(id))

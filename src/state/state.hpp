@@ -30,6 +30,8 @@ public:
     // Creates the directory; an existing one (a create that died, a bundle reused after a crash)
     // is first cleaned up. `runtime_root` is runc's --root, kept for `hardrun gc`.
     static Container create(const std::string& id, const std::string& runtime_root);
+    // Whether `id` has state (hardrun gave it a user namespace and idmapped mounts).
+    static bool exists(const std::string& id);
     // The existing state of `id`, locked; nullopt when there is none.
     static std::optional<Container> open(const std::string& id, bool wait = true);
 

@@ -672,17 +672,39 @@ def test_exec_flags_that_undo_the_policy_are_refused(runtime, running_container,
     assert r.returncode == 1 and what in r.stderr, r.stderr
 
 
-def test_exec_user_root_under_strict(runtime, make_bundle):
+def test_exec_user_root_under_strict(runtime, make_bundle, policy_file, tmp_path):
+    # In a container hardrun gave a user namespace, uid 0 is no host root: exec as 0 is fine
+    # under strict's nonRoot, by flag and by process file (what docker exec sends).
     b = make_bundle("sleep", "60")
-    b.edit(lambda c: c["process"]["user"].update(uid=1000, gid=1000))
     cid = runtime.new_id()
     assert runtime.hardrun("run", "--detach", "--bundle", b.path, cid, pre=("--hardrun-policy", "strict")).returncode == 0
-    r = runtime.hardrun("exec", "--user", "0", cid, "id", "-u", pre=("--hardrun-policy", "strict"))
+    r = runtime.hardrun("exec", "--user", "0", cid, "sh", "-c", "id -u; cat /proc/self/uid_map",
+                        pre=("--hardrun-policy", "strict"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "0" and r.stdout.split()[2] != "0"
+    process = tmp_path / "process.json"
+    process.write_text(json.dumps({"user": {"uid": 0, "gid": 0}, "args": ["id", "-u"], "cwd": "/",
+                                   "env": ["PATH=/bin"]}))
+    r = runtime.hardrun("exec", "--process", str(process), cid, pre=("--hardrun-policy", "strict"))
+    assert r.returncode == 0 and r.stdout.strip() == "0", r.stderr
+
+    # Without the user namespace (strict with it in audit mode), root is host root: refused.
+    strict = json.loads((REPO / "profiles" / "strict.json").read_text())
+    strict["userNamespace"] = {"mode": "audit"}
+    no_userns = ("--hardrun-policy", policy_file(strict))
+    b2 = make_bundle("sleep", "60")
+    b2.edit(lambda c: c["process"]["user"].update(uid=1000, gid=1000))
+    cid2 = runtime.new_id()
+    assert runtime.hardrun("run", "--detach", "--bundle", b2.path, cid2, pre=no_userns).returncode == 0
+    r = runtime.hardrun("exec", "--user", "0", cid2, "id", "-u", pre=no_userns)
     assert r.returncode == 1 and "runs as root" in r.stderr
-    r = runtime.hardrun("exec", "--user", "1000:1000", cid, "id", "-u", pre=("--hardrun-policy", "strict"))
+    process.write_text(json.dumps({"user": {"uid": 0, "gid": 0}, "args": ["id", "-u"], "cwd": "/"}))
+    r = runtime.hardrun("exec", "--process", str(process), cid2, pre=no_userns)
+    assert r.returncode == 1 and "runs as root" in r.stderr
+    r = runtime.hardrun("exec", "--user", "1000:1000", cid2, "id", "-u", pre=no_userns)
     assert r.returncode == 0 and r.stdout.strip() == "1000", r.stderr
     # The default policy does not require a non-root user.
-    assert runtime.hardrun("exec", "--user", "0", cid, "id", "-u").stdout.strip() == "0"
+    assert runtime.hardrun("exec", "--user", "0", cid2, "id", "-u").stdout.strip() == "0"
 
 
 def test_restore_goes_through_the_create_pipeline(runtime, make_bundle, tmp_path):
