@@ -297,6 +297,8 @@ void parse(const std::vector<std::string>& args, Invocation& inv)
             inv.log_path = value;
         else if (t.name == "log-format")
             inv.log_format = *value;
+        else if (t.name == "root")
+            inv.root = value;
         else if ((t.name == "version" || t.name == "v"))
             inv.version = !value || go_bool_value(*value);
     }

@@ -18,6 +18,7 @@ struct Invocation {
     std::optional<std::string> runtime;  // --hardrun-runtime PATH
 
     std::optional<std::string> log_path;  // runc --log
+    std::optional<std::string> root;      // runc --root (where it keeps container state)
     std::string log_format = "text";      // runc --log-format
     bool version = false;                 // runc --version / -v before the command
 

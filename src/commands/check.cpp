@@ -8,6 +8,7 @@
 #include "json/value.hpp"
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
+#include "runtime/runtime.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -60,7 +61,12 @@ int check(const cli::Invocation& inv)
     harden::Report report;
     try {
         config = json::parse(file.text);
-        report = harden::harden_config(config, policy, harden::Context{args.id, bundle.empty() ? "." : bundle},
+        harden::Context context{args.id, bundle.empty() ? "." : bundle};
+        // Only a pod member needs the runtime (its sandbox's pid): located when asked.
+        context.container_pid = [&](const std::string& id) {
+            return runtime::container_pid(runtime::locate(inv.runtime, policy.runtime), inv.root, id);
+        };
+        report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {
         throw Error(args.file + ": " + std::string(e.what()));

@@ -10,12 +10,27 @@
 #include "runtime/runtime.hpp"
 #include "util/error.hpp"
 
+#include <map>
+#include <memory>
+
 namespace hardrun::commands {
 namespace {
 
 constexpr size_t max_config_bytes = 16u << 20;
 
 }  // namespace
+
+harden::ContainerPid runtime_container_pid(const std::string& runtime_path, const std::optional<std::string>& root)
+{
+    // A profile selected by annotation runs the controls a second time: ask runc once.
+    auto known = std::make_shared<std::map<std::string, std::optional<long>>>();
+    return [runtime_path, root, known](const std::string& id) {
+        auto it = known->find(id);
+        if (it == known->end())
+            it = known->emplace(id, runtime::container_pid(runtime_path, root, id)).first;
+        return it->second;
+    };
+}
 
 void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
 {
@@ -36,7 +51,9 @@ void create(const cli::Invocation& inv, const cli::CommandLine& cmd)
         file = read_dir_file(config_path, max_config_bytes);
         config = json::parse(file.text);
         std::string bundle = config_path.substr(0, config_path.size() - std::string("/config.json").size());
-        report = harden::harden_config(config, policy, harden::Context{id, bundle},
+        harden::Context context{id, bundle};
+        context.container_pid = runtime_container_pid(runtime_path, inv.root);
+        report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {
         throw Error(config_path + ": " + std::string(e.what()));

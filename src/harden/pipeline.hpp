@@ -7,6 +7,7 @@
 #include "policy/policy.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace hardrun::harden {
@@ -15,12 +16,18 @@ namespace hardrun::harden {
 // lets a check be skipped, since the config is caller input every time it is read.
 inline constexpr const char* policy_annotation = "run.hardrun.policy";
 
+// The pid of a running container's init process, by container id (nullopt: not running, or
+// unknown to the runtime). In production `runc --root R state ID`; tests pass their own.
+using ContainerPid = std::function<std::optional<long>(const std::string& id)>;
+
 // What the controls know of the container besides its config.
 struct Context {
     std::string container_id;  // runc's id argument (Docker's and podman's container id)
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
     // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached).
     std::string seccomp_cache = "/run/hardrun/seccomp-compiled";
+    // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
+    ContainerPid container_pid = nullptr;
 };
 
 // The annotation by which a config picks a profile among the policy's "selectable" ones.
