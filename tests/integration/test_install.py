@@ -236,3 +236,46 @@ def test_kubernetes_manifests_match_the_installer(tmp_path):
     args = ds["spec"]["template"]["spec"]["containers"][0]["args"][0]
     assert "install.sh --source /opt/hardrun --root /host" in args and "hardrun.io/installed=true" in args
     assert all(c["scheduling"]["nodeSelector"] == {"hardrun.io/installed": "true"} for c in classes)
+
+
+def kubernetes_documents():
+    import glob
+    for path in sorted(glob.glob(os.path.join(REPO, "contrib", "kubernetes", "*.yaml"))):
+        for doc in yaml.safe_load_all(open(path)):
+            if doc is not None:
+                yield os.path.basename(path), doc
+
+
+def test_kubernetes_manifests_conform_to_the_api_schema():
+    import k8s_schema
+    docs = list(kubernetes_documents())
+    assert {f for f, _ in docs} == {"installer.yaml", "uninstaller.yaml", "runtimeclasses.yaml"}
+    for name, doc in docs:
+        assert k8s_schema.check(doc) == [], name
+    # The check can fail: a misspelt field, a wrong type, a missing handler, a broken selector.
+    ds = copy_of([d for f, d in docs if f == "installer.yaml" and d["kind"] == "DaemonSet"][0])
+    ds["spec"]["template"]["spec"]["containers"][0]["securityContext"]["priviliged"] = True
+    ds["spec"]["template"]["spec"]["hostPID"] = "true"
+    ds["spec"]["selector"]["matchLabels"]["app"] = "other"
+    problems = k8s_schema.check(ds)
+    assert any("priviliged: unknown field" in p for p in problems), problems
+    assert any("hostPID: must be boolean" in p for p in problems), problems
+    rc = copy_of([d for f, d in docs if d["kind"] == "RuntimeClass"][0])
+    del rc["handler"]
+    rc["metadata"]["namespace"] = "default"
+    assert len(k8s_schema.check(rc)) == 3, k8s_schema.check(rc)
+
+
+def copy_of(doc):
+    return json.loads(json.dumps(doc))
+
+
+def test_the_uninstaller_undoes_the_installer():
+    docs = dict(((f, d["kind"]), d) for f, d in kubernetes_documents())
+    args = docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    assert "install.sh --uninstall --root /host" in args and "hardrun.io/installed-" in args
+    # Not scheduled by the label it removes (the DaemonSet would delete its own pod).
+    assert "nodeSelector" not in docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]
+    installer = docs[("installer.yaml", "DaemonSet")]["spec"]["template"]["spec"]
+    assert docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        installer["containers"][0]["image"]
