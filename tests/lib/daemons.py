@@ -19,6 +19,13 @@ PrivateContainerd(namespace="hardrun-e2e", env=None)
     runc root and FIFO dir all under the temp dir; no debug or metrics socket; the CRI
     plugin disabled.
 
+PrivateCriContainerd(hardrun_bin)
+    A PrivateContainerd with its CRI plugin on (the kubelet path), its config written by
+    hardrun's node installer contrib/install.sh into a stand-in node root under the temp dir
+    (one runtime per shipped profile), loopback+static CNI, a static pause sandbox image and
+    the busybox image imported, and a CRI v1 client (.client, tests/lib/cri_client.py). stop()
+    removes every pod through the CRI first. See the class docstring.
+
 PrivatePodman(runtime=None)
     Not a daemon: a podman command line whose --root, --runroot, --tmpdir, --volumepath and
     network config dir live under the temp dir (cgroupfs manager, file events backend).
@@ -29,7 +36,7 @@ PrivatePodman(runtime=None)
 What every class guarantees, whatever happens in the test (use them as context managers;
 __exit__ always runs stop(), and a failure while starting cleans up before it raises):
   * stop() removes all containers it can still reach through the engine (docker rm -f,
-    ctr tasks kill/delete, podman rm -f), stops the daemon by the pid in its pid file,
+    ctr tasks kill/delete, CRI StopPodSandbox/RemovePodSandbox, podman rm -f), stops the daemon by the pid in its pid file,
     checked to be the process it started (SIGTERM, SIGKILL after 30 s), then
     the managed containerd by its own pid file, force-deletes any runc container whose
     state lives under the temp dir, kills (by pid) leftover processes whose command line
