@@ -2,9 +2,11 @@
 # hardrun's node installer: what the Kubernetes DaemonSet (contrib/kubernetes/installer.yaml)
 # runs on every node, and what an operator can run by hand on a containerd host.
 #
-#   install.sh [--source DIR] [--root DIR] [--prefix /usr/local]
+#   install.sh [--source DIR] [--root DIR] [--prefix /usr/local] [--binary-root DIR]
 #              [--containerd-config FILE] [--restart-command CMD] [--no-restart]
 #   install.sh --user-only [--root DIR]     (step 2 alone: what the test suite needs)
+#   install.sh --uninstall [--root DIR] [--prefix /usr/local] [--containerd-config FILE]
+#              [--restart-command CMD] [--no-restart]
 #
 #  1. installs DIR/hardrun as PREFIX/sbin/hardrun, with a hardrun-NAME link for each shipped
 #     profile (strict, compat, audit), and DIR/profiles/*.json under PREFIX/share/hardrun/profiles
@@ -18,6 +20,15 @@
 #     "systemctl restart containerd"; --no-restart to skip).
 # Every step is idempotent: a second run changes nothing and restarts nothing.
 # --root DIR treats DIR as the host's / (the DaemonSet mounts the node's / at /host).
+# --binary-root DIR: containerd finds the binaries under DIR (BinaryName = DIR/PREFIX/sbin/NAME;
+#   default /, containerd runs on the node whose / is --root). A containerd that runs beside the
+#   installer, as in hardrun's own tests, sees the node at --root: pass the same directory.
+# A binary built for another profiles directory than PREFIX/share/hardrun/profiles is refused,
+# unless that directory already holds the very profiles being installed (a development build
+# that reads the source tree's profiles/).
+# --uninstall undoes steps 1 and 3 (the runtimes' block, the binary, its links and profiles) and
+# restarts containerd when its config changed; the user and its subordinate ranges stay, since
+# files in images or volumes may be owned by them.
 set -euo pipefail
 
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +38,8 @@ containerd_config=/etc/containerd/config.toml
 restart_command="systemctl restart containerd"
 restart=1
 user_only=0
+uninstall=0
+binary_root=
 profiles=(strict compat audit)
 
 while (($#)); do
@@ -34,6 +47,8 @@ while (($#)); do
     --source) source_dir=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
+    --binary-root) binary_root=${2%/}; shift 2 ;;
+    --uninstall) uninstall=1; shift ;;
     --containerd-config) containerd_config=$2; shift 2 ;;
     --restart-command) restart_command=$2; shift 2 ;;
     --no-restart) restart=0; shift ;;
@@ -70,6 +85,63 @@ if ((user_only)); then
     exit 0
 fi
 
+bin_dir=$root$prefix/sbin
+profiles_dir=$root$prefix/share/hardrun/profiles
+config=$root$containerd_config
+
+# The containerd config: the runtimes' table for its version, and the config without our block.
+containerd_block_prepare() {
+    mkdir -p "$(dirname "$config")"
+    [[ -e $config ]] || printf 'version = 2\n' >"$config"
+    version=$(sed -nE 's/^[[:space:]]*version[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "$config" | head -1)
+    case ${version:-1} in
+    1) table='plugins.cri.containerd.runtimes' ;;
+    2) table='plugins."io.containerd.grpc.v1.cri".containerd.runtimes' ;;
+    3) table="plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes" ;;
+    *) echo "install.sh: containerd config version $version is not known" >&2; exit 1 ;;
+    esac
+    begin='# BEGIN hardrun runtimes (written by hardrun'"'"'s installer; edits inside are overwritten)'
+    end='# END hardrun runtimes'
+    outside=$(awk -v b="$begin" -v e="$end" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$config")
+}
+
+# containerd_config_write NEW WHAT: replace the config with NEW when it differs, then restart.
+containerd_config_write() {
+    if [[ "$(cat "$config")"$'\n' != "$1" ]]; then
+        tmp=$(mktemp "$config.hardrun-XXXXXX")
+        printf '%s' "$1" >"$tmp"
+        chmod --reference="$config" "$tmp" 2>/dev/null || chmod 0644 "$tmp"
+        mv "$tmp" "$config"
+        say "$2 $config"
+        if ((restart)); then
+            say "restarting containerd: $restart_command"
+            sh -c "$restart_command"
+        fi
+        return 0
+    fi
+    return 1
+}
+
+if ((uninstall)); then
+    if [[ -e $config ]]; then
+        containerd_block_prepare
+        containerd_config_write "$outside"$'\n' "removed the hardrun runtimes from" ||
+            say "$config has no hardrun runtimes"
+    fi
+    for name in hardrun "${profiles[@]/#/hardrun-}"; do
+        if [[ -e $bin_dir/$name || -L $bin_dir/$name ]]; then
+            rm -f "$bin_dir/$name"
+            say "removed $bin_dir/$name"
+        fi
+    done
+    if [[ -d $profiles_dir ]]; then
+        rm -rf "$profiles_dir"
+        rmdir "$(dirname "$profiles_dir")" 2>/dev/null || true
+        say "removed $profiles_dir"
+    fi
+    exit 0
+fi
+
 # hardrun and the profiles: the payload is either a build tree (DIR/build/hardrun) or a flat
 # directory (DIR/hardrun), with DIR/profiles.
 binary=$source_dir/hardrun
@@ -84,14 +156,19 @@ copy_if_changed() {
     fi
 }
 
-bin_dir=$root$prefix/sbin
-profiles_dir=$root$prefix/share/hardrun/profiles
-# The binary looks for named profiles where it was built to; they must land there.
+# The binary looks for named profiles where it was built to; they must be found there.
 built_for=$("$binary" --version 2>/dev/null | sed -n 's/^profiles: //p')
 if [[ $built_for != "$prefix/share/hardrun/profiles" ]]; then
-    echo "install.sh: $binary looks for profiles in ${built_for:-?}, not $prefix/share/hardrun/profiles;" \
-        "build it with --prefix=$prefix (and no -Dprofiles_dir)" >&2
-    exit 1
+    same=1
+    for p in "${profiles[@]}"; do
+        cmp -s "$source_dir/profiles/$p.json" "$built_for/$p.json" || same=0
+    done
+    if ((!same)) || [[ -z $built_for ]]; then
+        echo "install.sh: $binary looks for profiles in ${built_for:-?}, not $prefix/share/hardrun/profiles;" \
+            "build it with --prefix=$prefix (and no -Dprofiles_dir)" >&2
+        exit 1
+    fi
+    say "$binary reads its profiles from $built_for (the same as these)"
 fi
 copy_if_changed "$binary" "$bin_dir/hardrun" 0755
 copy_if_changed "$source_dir/profiles/policy.json" "$profiles_dir/default.json" 0644
@@ -108,19 +185,7 @@ done
 ensure_user
 
 # containerd: one runtime per profile, in a block between markers.
-config=$root$containerd_config
-mkdir -p "$(dirname "$config")"
-[[ -e $config ]] || printf 'version = 2\n' >"$config"
-version=$(sed -nE 's/^[[:space:]]*version[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "$config" | head -1)
-case ${version:-1} in
-1) table='plugins.cri.containerd.runtimes' ;;
-2) table='plugins."io.containerd.grpc.v1.cri".containerd.runtimes' ;;
-3) table="plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes" ;;
-*) echo "install.sh: containerd config version $version is not known" >&2; exit 1 ;;
-esac
-begin='# BEGIN hardrun runtimes (written by hardrun'"'"'s installer; edits inside are overwritten)'
-end='# END hardrun runtimes'
-outside=$(awk -v b="$begin" -v e="$end" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$config")
+containerd_block_prepare
 # A runtime of ours defined by hand outside the block would make a duplicate TOML table.
 if grep -qE "^[[:space:]]*\[$(printf '%s' "$table" | sed 's/[.[\]"]/\\&/g')\.hardrun(-[a-z]+)?(\.options)?\]" <<<"$outside"; then
     echo "install.sh: $config already defines a hardrun runtime outside the installer's block; remove it first" >&2
@@ -138,22 +203,10 @@ for name in hardrun "${profiles[@]/#/hardrun-}"; do
     block+='  runtime_type = "io.containerd.runc.v2"'$'\n'
     block+='  pod_annotations = ["run.hardrun.profile"]'$'\n'
     block+="[$table.$name.options]"$'\n'
-    block+="  BinaryName = \"$prefix/sbin/$name\""$'\n'
+    block+="  BinaryName = \"$binary_root$prefix/sbin/$name\""$'\n'
     [[ -n $systemd ]] && block+="  SystemdCgroup = $systemd"$'\n'
 done
 block+=$end
-new=$outside$'\n'$block$'\n'
 # Everything outside the block stays as it was (but for trailing blank lines).
-if [[ "$(cat "$config")"$'\n' != "$new" ]]; then
-    tmp=$(mktemp "$config.hardrun-XXXXXX")
-    printf '%s' "$new" >"$tmp"
-    chmod --reference="$config" "$tmp" 2>/dev/null || chmod 0644 "$tmp"
-    mv "$tmp" "$config"
-    say "added the hardrun runtimes to $config"
-    if ((restart)); then
-        say "restarting containerd: $restart_command"
-        sh -c "$restart_command"
-    fi
-else
+containerd_config_write "$outside"$'\n'"$block"$'\n' "added the hardrun runtimes to" ||
     say "$config already has the hardrun runtimes"
-fi

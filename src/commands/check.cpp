@@ -9,6 +9,7 @@
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
 #include "state/state.hpp"
+#include "runtime/runtime.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -64,6 +65,10 @@ int check(const cli::Invocation& inv)
         harden::Context context{args.id, bundle.empty() ? "." : bundle};
         // A dry run holds no slice: it shows the first one, which a create may not get.
         context.allocate_ids = [](const policy::UserNamespace& p) { return state::slices_of(p.owner).front(); };
+        // Only a pod member needs the runtime (its sandbox's pid): located when asked.
+        context.container_pid = [&](const std::string& id) {
+            return runtime::container_pid(runtime::locate(inv.runtime, policy.runtime), inv.root, id);
+        };
         report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {

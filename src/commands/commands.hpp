@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli/args.hpp"
+#include "harden/pipeline.hpp"
 #include "harden/report.hpp"
 #include "json/value.hpp"
 #include "log/audit.hpp"
@@ -28,6 +29,10 @@ int delete_container(const cli::Invocation& inv, const cli::CommandLine& cmd);
 
 // hardrun gc: remove the state of containers the runtime no longer knows (state.cpp).
 int gc(const cli::Invocation& inv);
+
+// How the controls find a running container's init pid (a CRI pod's sandbox): `runc [--root
+// ROOT] state ID`, asked once per id (create.cpp).
+harden::ContainerPid runtime_container_pid(const std::string& runtime_path, const std::string& root);
 
 // exec: vet --cap and the --process file, then hand over (exec.cpp).
 [[noreturn]] void exec(const cli::Invocation& inv, const cli::CommandLine& cmd);

@@ -17,6 +17,8 @@
 #include "state/state.hpp"
 #include "util/error.hpp"
 
+#include <map>
+#include <memory>
 #include <optional>
 
 namespace hardrun::commands {
@@ -75,6 +77,18 @@ private:
 
 }  // namespace
 
+harden::ContainerPid runtime_container_pid(const std::string& runtime_path, const std::string& root)
+{
+    // A profile selected by annotation runs the controls a second time: ask runc once.
+    auto known = std::make_shared<std::map<std::string, std::optional<long>>>();
+    return [runtime_path, root, known](const std::string& id) {
+        auto it = known->find(id);
+        if (it == known->end())
+            it = known->emplace(id, runtime::container_pid(runtime_path, root, id)).first;
+        return it->second;
+    };
+}
+
 int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
 {
     policy::Policy policy = policy::load(inv.policy);
@@ -89,6 +103,7 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
 
     StateGuard state(inv, runtime_path, id);
     harden::Context context{id, bundle};
+    context.container_pid = runtime_container_pid(runtime_path, inv.root);
     context.allocate_ids = [&](const policy::UserNamespace& p) { return state.get().allocate(p.owner, p.shared); };
     DirFile file;
     json::Value config;

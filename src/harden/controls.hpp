@@ -41,8 +41,9 @@ void update_resources(json::Value& resources, const policy::Policy& policy, Repo
 // A root.path that is a host system directory ("/", /etc, ...) is refused.
 void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
-// Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused (namespaces.cpp).
-void namespaces(json::Value& config, const policy::Policy& policy, Report& report);
+// Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused; a CRI pod member
+// joins only its own sandbox's (namespaces.cpp).
+void namespaces(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 // Bind mounts: denied host paths refused, engines' own files allowed by shape, nosuid,nodev
 // on every bind, read-only where the policy says (mounts.cpp).

@@ -7,8 +7,13 @@
 // is added instead: nothing the caller sees depends on it.
 // "The host's" is compared by inode with hardrun's own namespaces (/proc/self/ns): hardrun runs
 // in its caller's, and /proc/1/ns may be unreadable.
+// A CRI pod member (annotation io.kubernetes.cri.container-type "container") may join by path
+// only namespaces of its own sandbox's pause process (io.kubernetes.cri.sandbox-id, found with
+// `runc state`), compared by inode: not another pod's, not some process's of the host. The
+// annotations only add this check; everything above applies to pod members in full.
 #include "harden/controls.hpp"
 #include "spec/fields.hpp"
+#include "spec/pod.hpp"
 #include "util/error.hpp"
 
 #include <sys/stat.h>
@@ -41,11 +46,23 @@ bool same_inode(const std::string& a, const std::string& b)
 
 }  // namespace
 
-void namespaces(json::Value& config, const policy::Policy& policy, Report& report)
+void namespaces(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
     Decision decision(report, "namespaces", policy.namespaces.mode);
     json::Value* linux = spec::field(config, "linux", json::Kind::object, "/");
     json::Value* list = linux ? spec::field(*linux, "namespaces", json::Kind::array, "/linux") : nullptr;
+
+    // A pod member's sandbox: its pause process, whose namespaces are the only ones it may join.
+    const spec::PodRole pod = spec::pod_role(config);
+    std::optional<long> pause;
+    if (pod.kind == spec::PodRole::Kind::member) {
+        if (!pod.sandbox_id.empty() && context.container_pid)
+            pause = context.container_pid(pod.sandbox_id);
+        if (!pause)
+            decision.refuse(std::string("/annotations/") + spec::cri_sandbox_id,
+                            "the CRI pod member's sandbox \"" + pod.sandbox_id +
+                                "\" is not a running container of this runtime");
+    }
 
     for (const Kind& kind : kinds) {
         bool host_ok = std::string_view(kind.oci) == "network" && policy.namespaces.host_network;
@@ -80,10 +97,15 @@ void namespaces(json::Value& config, const policy::Policy& policy, Report& repor
             continue;
         }
         json::Value* path = spec::field(*entry, "path", json::Kind::string, entry_path);
-        if (path && !path->as_string().empty() && !host_ok &&
-            same_inode(path->as_string(), std::string("/proc/self/ns/") + kind.proc))
+        if (!path || path->as_string().empty())
+            continue;
+        if (!host_ok && same_inode(path->as_string(), std::string("/proc/self/ns/") + kind.proc))
             decision.refuse(entry_path + "/path", std::string("joins the host's ") + kind.oci + " namespace (" +
                                                       path->as_string() + ")");
+        else if (pause && !same_inode(path->as_string(), "/proc/" + std::to_string(*pause) + "/ns/" + kind.proc))
+            decision.refuse(entry_path + "/path", std::string("joins a ") + kind.oci + " namespace (" +
+                                                      path->as_string() + ") that is not its pod sandbox " +
+                                                      pod.sandbox_id + "'s");
     }
 }
 

@@ -28,7 +28,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     process_controls(*process, "/process", &config, false, policy, report);
     resources(config, policy, report);
     rootfs(config, policy, context, report);
-    namespaces(config, policy, report);
+    namespaces(config, policy, context, report);
     mounts(config, policy, context, report);
     devices(config, policy, report);
     kernel_interfaces(config, policy, report);

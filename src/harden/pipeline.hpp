@@ -8,6 +8,7 @@
 #include "policy/policy.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace hardrun::harden {
@@ -15,6 +16,10 @@ namespace hardrun::harden {
 // The annotation naming the policy that last rewrote a config. Informational only: it never
 // lets a check be skipped, since the config is caller input every time it is read.
 inline constexpr const char* policy_annotation = "run.hardrun.policy";
+
+// The pid of a running container's init process, by container id (nullopt: not running, or
+// unknown to the runtime). In production `runc --root R state ID`; tests pass their own.
+using ContainerPid = std::function<std::optional<long>(const std::string& id)>;
 
 // What the controls know of the container besides its config.
 struct Context {
@@ -28,6 +33,8 @@ struct Context {
     // Why the idmapped mounts could not be made, when the policy then runs the container without
     // a user namespace (userNamespace.unsupported = "withoutUserNamespace"); the control records it.
     std::string idmap_unsupported = "";
+    // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
+    ContainerPid container_pid = nullptr;
 };
 
 // Where a config hardrun idmapped keeps the caller's rootfs and bind sources (see

@@ -1,5 +1,6 @@
 #include "runtime/runtime.hpp"
 
+#include "json/value.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 namespace hardrun::runtime {
@@ -156,7 +159,7 @@ bool knows(const std::string& path, const std::string& root, const std::string& 
     return wait_for(pid) == 0;
 }
 
-std::string output_of(const std::string& path, const std::vector<std::string>& args)
+std::string output_of(const std::string& path, const std::vector<std::string>& args, bool quiet)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
@@ -168,6 +171,11 @@ std::string output_of(const std::string& path, const std::vector<std::string>& a
         return "";
     if (pid == 0) {
         dup2(write_end.get(), STDOUT_FILENO);
+        if (quiet) {
+            int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (null >= 0)
+                dup2(null, STDERR_FILENO);
+        }
         execv(path.c_str(), argv.data());
         _exit(127);
     }
@@ -186,6 +194,35 @@ std::string output_of(const std::string& path, const std::vector<std::string>& a
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "";
+}
+
+std::optional<long> container_pid(const std::string& path, const std::string& root,
+                                  const std::string& id)
+{
+    bool valid = !id.empty() && id[0] != '-' && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '+' || c == '-' || c == '.';
+    });
+    if (!valid)
+        return std::nullopt;
+    std::vector<std::string> args;
+    if (!root.empty())
+        args = {"--root", root};
+    args.insert(args.end(), {"state", id});
+    std::string out = output_of(path, args, true);
+    if (out.empty())
+        return std::nullopt;
+    try {
+        json::Value state = json::parse(out);
+        const json::Value* status = state.is_object() ? state.find("status") : nullptr;
+        const json::Value* pid = state.is_object() ? state.find("pid") : nullptr;
+        if (!status || !status->is_string() || (status->as_string() != "running" && status->as_string() != "created"))
+            return std::nullopt;
+        if (!pid || !pid->is_number() || !pid->as_int64() || *pid->as_int64() <= 0)
+            return std::nullopt;
+        return long(*pid->as_int64());
+    } catch (const Error&) {
+        return std::nullopt;
+    }
 }
 
 }  // namespace hardrun::runtime

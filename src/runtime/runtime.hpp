@@ -26,7 +26,14 @@ int run(const std::string& path, const std::vector<std::string>& args);
 // output and error message are discarded.
 bool knows(const std::string& path, const std::string& root, const std::string& id);
 
-// Run the runtime as a child and return its standard output ("" when it fails).
-std::string output_of(const std::string& path, const std::vector<std::string>& args);
+// Run the runtime as a child and return its standard output ("" when it fails). With
+// `quiet`, its standard error goes to /dev/null instead of hardrun's.
+std::string output_of(const std::string& path, const std::vector<std::string>& args, bool quiet = false);
+
+// The pid of container `id`'s init process, from `runtime [--root ROOT] state ID`; nullopt when
+// the runtime does not know the container, or it is not created or running. `id` must be a
+// container id as runc accepts it (letters, digits, "_+-."; not starting with '-').
+std::optional<long> container_pid(const std::string& path, const std::string& root,
+                                  const std::string& id);
 
 }  // namespace hardrun::runtime

@@ -141,13 +141,46 @@ def test_restart_only_when_the_config_changed(host, tmp_path):
 def test_a_binary_built_for_another_prefix_is_refused(host, hardrun_bin):
     root, payload = host
     shutil.copy(hardrun_bin, payload / "hardrun")
-    r = install(root, payload)
     built_for = subprocess.run([hardrun_bin, "--version"], capture_output=True, text=True).stdout
     if "profiles: /usr/local/share/hardrun/profiles" in built_for:
-        assert r.returncode == 0
-    else:
-        assert r.returncode == 1 and "looks for profiles in" in r.stderr
-        assert not (root / "usr").exists()
+        assert install(root, payload).returncode == 0
+        return
+    # A development build (-Dprofiles_dir=<repo>/profiles) reads these very profiles: accepted.
+    r = install(root, payload)
+    assert r.returncode == 0 and "reads its profiles from" in r.stdout, r.stdout + r.stderr
+    # Profiles that differ from the ones the binary reads: refused, nothing installed.
+    shutil.rmtree(root / "usr")
+    with open(payload / "profiles" / "strict.json", "a") as f:
+        f.write("\n")
+    r = install(root, payload)
+    assert r.returncode == 1 and "looks for profiles in" in r.stderr
+    assert not (root / "usr").exists()
+
+
+def test_uninstall_removes_what_install_added(host):
+    root, payload = host
+    config = root / "etc" / "containerd" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(CONFIG_V2)
+    assert install(root, payload).returncode == 0
+    r = install(root, payload, "--uninstall")
+    assert r.returncode == 0, r.stderr
+    assert config.read_text() == CONFIG_V2
+    assert os.listdir(root / "usr" / "local" / "sbin") == []
+    assert not (root / "usr" / "local" / "share" / "hardrun").exists()
+    # The remapping user and its ranges stay (files may be owned by them); a second run is a no-op.
+    assert "hardrun:" in (root / "etc" / "subuid").read_text()
+    r = install(root, payload, "--uninstall")
+    assert r.returncode == 0 and "has no hardrun runtimes" in r.stdout
+
+
+def test_binary_root_names_the_binaries_where_a_containerd_beside_the_installer_sees_them(host):
+    root, payload = host
+    assert install(root, payload, "--binary-root", str(root)).returncode == 0
+    rt = runtimes(root / "etc" / "containerd" / "config.toml")
+    for name in ("hardrun", "hardrun-strict", "hardrun-compat", "hardrun-audit"):
+        binary = rt[name]["options"]["BinaryName"]
+        assert binary == str(root / "usr" / "local" / "sbin" / name) and os.access(binary, os.X_OK)
 
 
 def setup_docker(hardrun_bin, daemon_json, *args):
@@ -203,3 +236,46 @@ def test_kubernetes_manifests_match_the_installer(tmp_path):
     args = ds["spec"]["template"]["spec"]["containers"][0]["args"][0]
     assert "install.sh --source /opt/hardrun --root /host" in args and "hardrun.io/installed=true" in args
     assert all(c["scheduling"]["nodeSelector"] == {"hardrun.io/installed": "true"} for c in classes)
+
+
+def kubernetes_documents():
+    import glob
+    for path in sorted(glob.glob(os.path.join(REPO, "contrib", "kubernetes", "*.yaml"))):
+        for doc in yaml.safe_load_all(open(path)):
+            if doc is not None:
+                yield os.path.basename(path), doc
+
+
+def test_kubernetes_manifests_conform_to_the_api_schema():
+    import k8s_schema
+    docs = list(kubernetes_documents())
+    assert {f for f, _ in docs} == {"installer.yaml", "uninstaller.yaml", "runtimeclasses.yaml"}
+    for name, doc in docs:
+        assert k8s_schema.check(doc) == [], name
+    # The check can fail: a misspelt field, a wrong type, a missing handler, a broken selector.
+    ds = copy_of([d for f, d in docs if f == "installer.yaml" and d["kind"] == "DaemonSet"][0])
+    ds["spec"]["template"]["spec"]["containers"][0]["securityContext"]["priviliged"] = True
+    ds["spec"]["template"]["spec"]["hostPID"] = "true"
+    ds["spec"]["selector"]["matchLabels"]["app"] = "other"
+    problems = k8s_schema.check(ds)
+    assert any("priviliged: unknown field" in p for p in problems), problems
+    assert any("hostPID: must be boolean" in p for p in problems), problems
+    rc = copy_of([d for f, d in docs if d["kind"] == "RuntimeClass"][0])
+    del rc["handler"]
+    rc["metadata"]["namespace"] = "default"
+    assert len(k8s_schema.check(rc)) == 3, k8s_schema.check(rc)
+
+
+def copy_of(doc):
+    return json.loads(json.dumps(doc))
+
+
+def test_the_uninstaller_undoes_the_installer():
+    docs = dict(((f, d["kind"]), d) for f, d in kubernetes_documents())
+    args = docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    assert "install.sh --uninstall --root /host" in args and "hardrun.io/installed-" in args
+    # Not scheduled by the label it removes (the DaemonSet would delete its own pod).
+    assert "nodeSelector" not in docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]
+    installer = docs[("installer.yaml", "DaemonSet")]["spec"]["template"]["spec"]
+    assert docs[("uninstaller.yaml", "DaemonSet")]["spec"]["template"]["spec"]["containers"][0]["image"] == \
+        installer["containers"][0]["image"]

@@ -19,6 +19,13 @@ PrivateContainerd(namespace="hardrun-e2e", env=None)
     runc root and FIFO dir all under the temp dir; no debug or metrics socket; the CRI
     plugin disabled.
 
+PrivateCriContainerd(hardrun_bin)
+    A PrivateContainerd with its CRI plugin on (the kubelet path), its config written by
+    hardrun's node installer contrib/install.sh into a stand-in node root under the temp dir
+    (one runtime per shipped profile), loopback+static CNI, a static pause sandbox image and
+    the busybox image imported, and a CRI v1 client (.client, tests/lib/cri_client.py). stop()
+    removes every pod through the CRI first. See the class docstring.
+
 PrivatePodman(runtime=None)
     Not a daemon: a podman command line whose --root, --runroot, --tmpdir, --volumepath and
     network config dir live under the temp dir (cgroupfs manager, file events backend).
@@ -29,7 +36,7 @@ PrivatePodman(runtime=None)
 What every class guarantees, whatever happens in the test (use them as context managers;
 __exit__ always runs stop(), and a failure while starting cleans up before it raises):
   * stop() removes all containers it can still reach through the engine (docker rm -f,
-    ctr tasks kill/delete, podman rm -f), stops the daemon by the pid in its pid file,
+    ctr tasks kill/delete, CRI StopPodSandbox/RemovePodSandbox, podman rm -f), stops the daemon by the pid in its pid file,
     checked to be the process it started (SIGTERM, SIGKILL after 30 s), then
     the managed containerd by its own pid file, force-deletes any runc container whose
     state lives under the temp dir, kills (by pid) leftover processes whose command line
@@ -68,11 +75,14 @@ TMP_PREFIX = "hardrun-e2e-"
 LIB_DIR = os.path.dirname(os.path.abspath(__file__))
 MKIMAGE = os.path.join(LIB_DIR, "mkimage.sh")
 MKROOTFS = os.path.join(LIB_DIR, "mkrootfs.sh")
+PAUSE_C = os.path.join(LIB_DIR, "pause.c")
+REPO_DIR = os.path.dirname(os.path.dirname(LIB_DIR))
+INSTALL_SH = os.path.join(REPO_DIR, "contrib", "install.sh")
 DEFAULT_IMAGE = "hardrun-test/busybox:latest"
 SYSTEM_CONTAINERD_SOCK = "/run/containerd/containerd.sock"
 # Directories the engines create on the host by themselves; deepest first.
 HOST_DIRS = ("/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd/fifo",
-             "/run/containerd", "/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
+             "/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd", "/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
              "/run/containers/networks", "/run/containers", "/run/runc")
 # runc's default --root, which rootful podman 4.3 leaves to runc (it passes no --root).
 RUNC_DEFAULT_ROOT = "/run/runc"
@@ -348,7 +358,7 @@ def build_image_tar(out_path):
     return out_path
 
 
-def build_oci_archive(layer_tar, ref, out_path):
+def build_oci_archive(layer_tar, ref, out_path, cmd=("/bin/sh",), entrypoint=None):
     """A one-layer OCI image-layout archive of layer_tar, importable by `ctr images import`."""
     def blob(data):
         return "sha256:" + hashlib.sha256(data).hexdigest(), data
@@ -359,8 +369,8 @@ def build_oci_archive(layer_tar, ref, out_path):
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
         "created": "2000-01-01T00:00:00Z",
-        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                   "Cmd": ["/bin/sh"]},
+        "config": dict({"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                        "Cmd": list(cmd)}, **({"Entrypoint": list(entrypoint)} if entrypoint else {})),
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
     }, sort_keys=True).encode()
     config_digest, _ = blob(config)
@@ -396,6 +406,21 @@ def build_oci_archive(layer_tar, ref, out_path):
         for digest, data in ((config_digest, config), (manifest_digest, manifest),
                              (layer_digest, layer)):
             add(tf, "blobs/sha256/" + digest.split(":", 1)[1], data)
+    return out_path
+
+
+def build_pause_tar(out_path, work_dir):
+    """A one-file layer: tests/lib/pause.c built static as /pause (the CRI sandbox image)."""
+    binary = os.path.join(work_dir, "pause")
+    run_cmd(["gcc", "-static", "-Os", "-Wall", "-Werror", "-o", binary, PAUSE_C], timeout=120)
+    with tarfile.open(out_path, "w", format=tarfile.GNU_FORMAT) as tf:
+        ti = tf.gettarinfo(binary, "pause")
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 946684800
+        ti.mode = 0o755
+        with open(binary, "rb") as f:
+            tf.addfile(ti, f)
     return out_path
 
 
@@ -771,15 +796,21 @@ class PrivateContainerd(_Private):
         self._mktemp()
         for d in ("root", "state", "opt", "runc", "fifo"):
             os.mkdir(self.path(d), 0o711)
+        with open(self.config_file, "w") as f:
+            f.write(self._toml('disabled_plugins = ["io.containerd.grpc.v1.cri"]'))
+        self._start_daemon()
+        return self
 
+    def _toml(self, *extra):
+        """The daemon's config: everything under the temp dir, then `extra` lines."""
         def q(s):
             return json.dumps(s)  # a TOML basic string for our plain paths
 
-        toml = "\n".join([
+        return "\n".join([
             "version = 2",
             "root = %s" % q(self.path("root")),
             "state = %s" % q(self.path("state")),
-            'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+            *extra,
             "",
             "[grpc]",
             "  address = %s" % q(self.socket),
@@ -800,14 +831,13 @@ class PrivateContainerd(_Private):
             self.extra_toml,
             "",
         ])
-        with open(self.config_file, "w") as f:
-            f.write(toml)
+
+    def _start_daemon(self):
         self._start_process([CONTAINERD, "--config", self.config_file], "containerd.log", env=self.env)
         with open(self.pidfile, "w") as f:
             f.write("%d\n" % self.proc.pid)
         self._wait_ready(lambda: self.ctr("version", check=False, timeout=10),
                          "containerd.log", self.start_timeout)
-        return self
 
     def ctr(self, *args, check=True, input=None, timeout=120, namespace=None):
         """Run `ctr --address <sock> --namespace <ns> ARGS...`."""
@@ -853,6 +883,156 @@ class PrivateContainerd(_Private):
         if self.proc is not None:
             if not terminate_pid(self.proc.pid, timeout=30, popen=self.proc):
                 problems.append("containerd pid %d did not exit" % self.proc.pid)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# containerd with its CRI plugin (the kubelet path)
+
+CRI_NAMESPACE = "k8s.io"
+CRI_RUNC_ROOT = "/run/containerd/runc/" + CRI_NAMESPACE  # the runc shim's default for the CRI's namespace
+CNI_BIN_DIR = "/usr/lib/cni"  # Debian's containernetworking-plugins
+PAUSE_IMAGE = "docker.io/hardrun-test/pause:latest"
+
+
+class PrivateCriContainerd(PrivateContainerd):
+    """A private containerd 1.6 with its CRI plugin, configured as a node with hardrun installed.
+
+    Beside the PrivateContainerd layout, the temp dir holds node/, a stand-in for the node's /
+    that hardrun's own node installer (contrib/install.sh, what the Kubernetes DaemonSet runs)
+    installs into: binary, hardrun-NAME links, profiles, the remapping user in node/etc, and one
+    CRI runtime per profile in node/etc/containerd/config.toml, which is this daemon's config
+    (--binary-root: containerd finds the binaries under node/). install_output keeps what the
+    installer printed.
+    Pods: the sandbox image is a static pause (tests/lib/pause.c) imported with `ctr images
+    import`, the app image the busybox one (cri_image); CNI is Debian's loopback plus static
+    (127.0.0.1/8) from a conflist under the temp dir, so nothing touches the host's network;
+    network namespaces are mounted under the CRI state dir; restrict_oom_score_adj (root here
+    lacks CAP_SYS_RESOURCE); AppArmor off (nothing is loaded into the host's kernel).
+    Host paths it still touches: runc's state in /run/containerd/runc/k8s.io (the shim's default
+    for the CRI's namespace; only containers whose state names the temp dir are force-deleted
+    at stop) and the shim sockets in /run/containerd/s.
+    stop() first removes every pod through the CRI (StopPodSandbox, RemovePodSandbox), then does
+    what PrivateContainerd.stop() does.
+    """
+
+    log_names = ("containerd.log", "node/etc/containerd/config.toml")
+
+    def __init__(self, hardrun_bin, env=None, start_timeout=60, base_dir=None):
+        super().__init__(namespace=CRI_NAMESPACE, env=env, start_timeout=start_timeout, base_dir=base_dir)
+        self.hardrun_bin = hardrun_bin
+        self.install_output = ""
+        self.client = None
+        self.cri_image = None
+
+    @property
+    def config_file(self):
+        return self.path("node", "etc", "containerd", "config.toml")
+
+    @property
+    def node_root(self):
+        return self.path("node")
+
+    @property
+    def pod_log_dir(self):
+        return self.path("pods")
+
+    def start(self):
+        self._mktemp()
+        for d in ("root", "state", "opt", "runc", "fifo", "cni", "pods", "payload", "node", "node/etc",
+                  "node/etc/containerd"):
+            os.mkdir(self.path(d), 0o711)
+        self._make_node_accounts()
+        q = json.dumps
+        cri = '[plugins."io.containerd.grpc.v1.cri"]'
+        with open(self.config_file, "w") as f:
+            f.write(self._toml("disabled_plugins = []") + "\n".join([
+                cri,
+                "  sandbox_image = %s" % q(PAUSE_IMAGE),
+                "  restrict_oom_score_adj = true",
+                "  netns_mounts_under_state_dir = true",
+                "  disable_apparmor = true",
+                '  stream_server_address = "127.0.0.1"',
+                '  stream_server_port = "0"',
+                "%s.cni]" % cri[:-1],
+                "  bin_dir = %s" % q(CNI_BIN_DIR),
+                "  conf_dir = %s" % q(self.path("cni")),
+                "  max_conf_num = 1",
+                "%s.containerd]" % cri[:-1],
+                '  default_runtime_name = "runc"',
+                '  snapshotter = "overlayfs"',
+                "%s.containerd.runtimes.runc]" % cri[:-1],
+                '  runtime_type = "io.containerd.runc.v2"',
+                "%s.containerd.runtimes.runc.options]" % cri[:-1],
+                "  SystemdCgroup = false",
+                "",
+            ]))
+        with open(self.path("cni", "10-hardrun-test.conflist"), "w") as f:
+            json.dump({"cniVersion": "1.0.0", "name": "hardrun-test", "plugins": [
+                {"type": "loopback"},
+                {"type": "static", "ipam": {"addresses": [{"address": "127.0.0.1/8"}]}},
+            ]}, f, indent=2)
+        # The installer's payload, as in its image: the binary and the profiles.
+        os.symlink(self.hardrun_bin, self.path("payload", "hardrun"))
+        os.symlink(os.path.join(REPO_DIR, "profiles"), self.path("payload", "profiles"))
+        r = run_cmd(["bash", INSTALL_SH, "--source", self.path("payload"), "--root", self.node_root,
+                     "--binary-root", self.node_root, "--no-restart"], timeout=120)
+        self.install_output = r.stdout
+        self._start_daemon()
+        self._import_images()
+        from cri_client import CriClient
+        self.client = CriClient(self.socket)
+        self._wait_ready(lambda: self._cri_probe(), "containerd.log", self.start_timeout)
+        return self
+
+    def _make_node_accounts(self):
+        files = {"passwd": "root:x:0:0:root:/root:/bin/sh\n", "group": "root:x:0:\n",
+                 "shadow": "root:*:19000:0:99999:7:::\n", "gshadow": "root:*::\n"}
+        for name, text in files.items():
+            with open(self.path("node", "etc", name), "w") as f:
+                f.write(text)
+            os.chmod(self.path("node", "etc", name), 0o640 if "shadow" in name else 0o644)
+
+    def _cri_probe(self):
+        try:
+            self.client.version()
+            return subprocess.CompletedProcess([], 0, "", "")
+        except Exception as e:
+            return subprocess.CompletedProcess([], 1, "", str(e))
+
+    def _import_images(self):
+        tar, oci = self.path("image.tar"), self.path("image-oci.tar")
+        build_image_tar(tar)
+        self.cri_image = "docker.io/" + DEFAULT_IMAGE
+        build_oci_archive(tar, self.cri_image, oci)
+        self.ctr("images", "import", oci, timeout=120)
+        pause_tar, pause_oci = self.path("pause.tar"), self.path("pause-oci.tar")
+        build_pause_tar(pause_tar, self.tmp)
+        build_oci_archive(pause_tar, PAUSE_IMAGE, pause_oci, cmd=(), entrypoint=("/pause",))
+        self.ctr("images", "import", pause_oci, timeout=120)
+
+    def _cleanup_runc(self):
+        super()._cleanup_runc()
+        # Shared root: only the containers whose state names our temp dir.
+        runc_delete_all(CRI_RUNC_ROOT, log=self._note, only_mentioning=self.tmp)
+
+    def _stop_engine(self):
+        problems = []
+        if self.client is not None and self.proc is not None and self.proc.poll() is None:
+            try:
+                for pod in self.client.list_pods():
+                    try:
+                        self.client.remove_pod(pod.id)
+                    except Exception as e:
+                        problems.append("removing pod %s: %s" % (pod.id, e))
+            except Exception as e:
+                problems.append("listing pods: %s" % e)
+            self.client.close()
+        try:
+            super()._stop_engine()
+        except Exception as e:
+            problems.append(str(e))
         if problems:
             raise RuntimeError("; ".join(problems))
 

@@ -160,6 +160,15 @@ Test(cli, version_and_log_format)
     cr_assert(global({}).command.empty());
 }
 
+Test(cli, root_is_kept_for_state_lookups)
+{
+    // containerd's runc shim: the runtime's state root, read to find a pod's sandbox.
+    cr_assert_eq(global({"--root", "/run/containerd/runc/k8s.io", "--log", "/b/log.json", "create", "c"}).root,
+                 "/run/containerd/runc/k8s.io");
+    cr_assert_eq(global({"-root=/r", "state", "x"}).root, "/r");
+    cr_assert(global({"state", "x"}).root.empty());
+}
+
 Test(cli, value_flag_takes_next_arg_even_with_dash)
 {
     // runc reads pid-file="-b" and then two positionals, which create refuses.

@@ -9,6 +9,11 @@
 #include <criterion/criterion.h>
 
 #include <algorithm>
+#include <csignal>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using hardrun::Error;
 using namespace hardrun;
@@ -397,6 +402,151 @@ Test(namespaces, host_network_can_be_allowed_and_audit_only_records)
     harden::Report report = harden::harden_config(none, audit, test::context());
     cr_assert(report.refused.empty());
     cr_assert_eq(count(report.audited, "namespaces"), 6u);
+}
+
+namespace {
+
+// A stand-in for a pod's pause process: a child in its own network, IPC and UTS namespaces.
+struct FakeSandbox {
+    pid_t pid = -1;
+    FakeSandbox()
+    {
+        int ready[2];
+        if (pipe(ready) != 0)
+            return;
+        pid = fork();
+        if (pid == 0) {
+            close(ready[0]);
+            if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
+                _exit(1);
+            (void)!write(ready[1], "x", 1);
+            pause();
+            _exit(0);
+        }
+        close(ready[1]);
+        char c;
+        if (read(ready[0], &c, 1) != 1)
+            pid = -1;
+        close(ready[0]);
+    }
+    ~FakeSandbox()
+    {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+    }
+    std::string ns(const char* kind) const { return "/proc/" + std::to_string(pid) + "/ns/" + kind; }
+};
+
+// A CRI pod member's config (annotations as containerd 1.6 sets them) joining `net`, `ipc`, `uts`.
+json::Value pod_member(const std::string& net, const std::string& ipc, const std::string& uts,
+                       const char* sandbox_id = "sandbox-1", const char* type = "container")
+{
+    std::string annotations = std::string(R"({"io.kubernetes.cri.container-type":")") + type + "\"";
+    if (sandbox_id)
+        annotations += std::string(R"(,"io.kubernetes.cri.sandbox-id":")") + sandbox_id + "\"";
+    annotations += "}";
+    return json::parse(R"({"process":{"args":["sh"],"noNewPrivileges":true},"root":{"path":"r","readonly":true},)"
+                       R"("annotations":)" + annotations + R"(,"linux":{"namespaces":[{"type":"pid"},)"
+                       R"({"type":"ipc","path":")" + ipc + R"("},{"type":"uts","path":")" + uts + R"("},)"
+                       R"({"type":"mount"},{"type":"network","path":")" + net + R"("},{"type":"cgroup"}]}})");
+}
+
+harden::Context sandbox_context(pid_t pid, std::vector<std::string>* asked = nullptr)
+{
+    harden::Context c;
+    c.container_pid = [pid, asked](const std::string& id) -> std::optional<long> {
+        if (asked)
+            asked->push_back(id);
+        if (id == "sandbox-1")
+            return long(pid);
+        return std::nullopt;
+    };
+    return c;
+}
+
+}  // namespace
+
+Test(namespaces, a_pod_member_joins_its_own_sandboxs_namespaces)
+{
+    FakeSandbox sandbox;
+    cr_assert_gt(sandbox.pid, 0, "cannot create namespaces for the test (needs root)");
+    std::vector<std::string> asked;
+    json::Value member = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"));
+    harden::Report report = harden::harden_config(member, default_policy(), sandbox_context(sandbox.pid, &asked));
+    cr_assert(report.refused.empty(), "%s", harden::describe(report.refused).c_str());
+    cr_assert(asked == std::vector<std::string>({"sandbox-1"}));
+}
+
+Test(namespaces, a_pod_member_may_not_join_another_pods_or_the_hosts)
+{
+    FakeSandbox sandbox, other;
+    cr_assert(sandbox.pid > 0 && other.pid > 0, "cannot create namespaces for the test (needs root)");
+    // Another pod's network namespace: refused at the network entry only.
+    json::Value member = pod_member(other.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"));
+    harden::Report report = harden::harden_config(member, default_policy(), sandbox_context(sandbox.pid));
+    cr_assert_eq(report.refused.size(), 1u, "%s", harden::describe(report.refused).c_str());
+    cr_assert_eq(report.refused[0].path, "/linux/namespaces/4/path");
+    cr_assert(report.refused[0].detail.find("not its pod sandbox sandbox-1's") != std::string::npos, "%s",
+              report.refused[0].detail.c_str());
+
+    // The host's IPC namespace, named through some host process: refused as the host's.
+    member = pod_member(sandbox.ns("net"), "/proc/self/ns/ipc", sandbox.ns("uts"));
+    report = harden::harden_config(member, default_policy(), sandbox_context(sandbox.pid));
+    cr_assert_eq(report.refused.size(), 1u, "%s", harden::describe(report.refused).c_str());
+    cr_assert(report.refused[0].detail.find("joins the host's ipc namespace") != std::string::npos);
+
+    // Even when the "sandbox" is a host process: the host's namespaces stay refused.
+    member = pod_member("/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts");
+    report = harden::harden_config(member, default_policy(), sandbox_context(getpid()));
+    cr_assert_eq(report.refused.size(), 3u, "%s", harden::describe(report.refused).c_str());
+}
+
+Test(namespaces, a_pod_member_without_a_known_sandbox_is_refused)
+{
+    FakeSandbox sandbox;
+    cr_assert_gt(sandbox.pid, 0, "cannot create namespaces for the test (needs root)");
+    const std::string net = sandbox.ns("net"), ipc = sandbox.ns("ipc"), uts = sandbox.ns("uts");
+    for (const char* id : {"sandbox-2", "", static_cast<const char*>(nullptr)}) {
+        json::Value member = pod_member(net, ipc, uts, id);
+        harden::Report report = harden::harden_config(member, default_policy(), sandbox_context(sandbox.pid));
+        cr_assert_eq(report.refused.size(), 1u, "%s", id ? id : "(none)");
+        cr_assert_eq(report.refused[0].path, "/annotations/io.kubernetes.cri.sandbox-id");
+    }
+    // No way to ask the runtime: refused too, never waved through.
+    json::Value member = pod_member(net, ipc, uts);
+    cr_assert_eq(harden::harden_config(member, default_policy()).refused.size(), 1u);
+    // In audit mode only recorded.
+    policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"mode":"audit"}})", "t");
+    member = pod_member(net, ipc, uts, "sandbox-2");
+    harden::Report report = harden::harden_config(member, audit, sandbox_context(sandbox.pid));
+    cr_assert(report.refused.empty());
+    cr_assert_eq(count(report.audited, "namespaces"), 1u);
+}
+
+Test(namespaces, annotations_only_add_checks)
+{
+    FakeSandbox sandbox;
+    cr_assert_gt(sandbox.pid, 0, "cannot create namespaces for the test (needs root)");
+    // A sandbox (or an unknown type) is not looked up, and still may not join the host's.
+    std::vector<std::string> asked;
+    for (const char* type : {"sandbox", "something"}) {
+        json::Value config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", type);
+        cr_assert(harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid, &asked)).refused.empty());
+        config = pod_member("/proc/self/ns/net", sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", type);
+        cr_assert_eq(harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid)).refused.size(), 1u);
+    }
+    cr_assert(asked.empty());
+    // A member claiming to be a pod member does not escape the other controls.
+    json::Value config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"));
+    config.find("process")->set("noNewPrivileges", json::Value::boolean(false));
+    harden::Report report = harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid));
+    cr_assert_eq(count(report.changed, "noNewPrivileges"), 1u);
+    // A non-string annotation is an error.
+    config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"r"},)"
+                         R"("annotations":{"io.kubernetes.cri.container-type":1}})");
+    cr_assert_throw(harden::harden_config(config, default_policy()), Error);
 }
 
 Test(namespaces, malformed_entries_are_errors)
