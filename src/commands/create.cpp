@@ -115,7 +115,7 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
         report = harden::harden_config(config, policy, context, load_profile);
         if (report.user_namespace_added && report.refused.empty()) {
             try {
-                idmap::idmap_container(config, bundle, state.get(), *report.user_namespace_added);
+                idmap::idmap_container(config, report, state.get(), *report.user_namespace_added);
             } catch (const Error& e) {
                 state.discard();
                 if (!policy.user_namespace.run_without_when_unsupported)

@@ -114,17 +114,6 @@ std::string denied_by(const std::string& source, const policy::Mounts& m)
     return "";
 }
 
-// The source as the kernel will find it: symlinks resolved (a missing source stays as written:
-// runc will fail on it).
-std::string resolve(const std::string& source, const std::string& bundle)
-{
-    std::string path = source[0] == '/' ? source : (bundle.empty() ? "." : bundle) + "/" + source;
-    char buf[PATH_MAX];
-    if (realpath(path.c_str(), buf))
-        return buf;
-    return spec::clean_path(path);
-}
-
 }  // namespace
 
 void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
@@ -154,7 +143,8 @@ void mounts(json::Value& config, const policy::Policy& policy, const Context& co
         json::Value* source = spec::field(mount, "source", json::Kind::string, where);
         if (!source || source->as_string().empty())
             throw Error(where + " is a bind mount without a source");
-        std::string resolved = resolve(source->as_string(), context.bundle);
+        std::string resolved = spec::resolve_host_path(source->as_string(), context.bundle);
+        report.checked_sources[i] = resolved;
         std::string shown = source->as_string() + (resolved != source->as_string() ? " (" + resolved + ")" : "");
 
         // Read-only paths match the source as written or as resolved (/etc/localtime is a

@@ -6,6 +6,7 @@
 #include "idmap/idmap.hpp"
 #include "policy/policy.hpp"
 
+#include <map>
 #include <optional>
 
 #include <string>
@@ -28,6 +29,11 @@ struct Report {
     // Set when the userNamespace control added a user namespace: the image and the bind sources
     // must be idmapped to this range before the runtime starts (idmap/container.cpp).
     std::optional<idmap::IdRange> user_namespace_added;
+    // root.path and the bind sources (by index in "mounts") as the rootfs and mounts controls
+    // resolved and checked them. The idmap step opens exactly these paths, refusing symlinks, so
+    // a path swapped for a symlink after the check fails instead of being mounted.
+    std::string checked_rootfs;
+    std::map<size_t, std::string> checked_sources;
 
     // Whether the document must be written back.
     bool modified() const { return !changed.empty() || annotated; }

@@ -36,11 +36,8 @@ json::Value* mount_at(json::Value* mounts, const std::string& path)
 // (a config claiming to be hardened already, with root.path "/"), a directory holding one of the
 // policy's denied paths (/var, /var/lib/docker), the kernel's and the system's own trees, and
 // hardrun's state (a config pointing there without the annotation that says what it replaced).
-std::string host_directory(const std::string& path, const std::string& bundle, const policy::Mounts& m)
+std::string host_directory(const std::string& resolved, const policy::Mounts& m)
 {
-    std::string full = !path.empty() && path[0] == '/' ? path : (bundle.empty() ? "." : bundle) + "/" + path;
-    char buf[PATH_MAX];
-    std::string resolved = realpath(full.c_str(), buf) ? std::string(buf) : spec::clean_path(full);
     auto under = [](const std::string& p, const std::string& dir) {
         return p == dir || (dir == "/" ? true : p.rfind(dir + "/", 0) == 0);
     };
@@ -64,7 +61,8 @@ void rootfs(json::Value& config, const policy::Policy& policy, const Context& co
     if (!root)
         throw Error("config.json has no \"root\"");
     if (json::Value* path = spec::field(*root, "path", json::Kind::string, "/root")) {
-        std::string why = host_directory(path->as_string(), context.bundle, policy.mounts);
+        report.checked_rootfs = spec::resolve_host_path(path->as_string(), context.bundle);
+        std::string why = host_directory(report.checked_rootfs, policy.mounts);
         if (!why.empty())
             decision.refuse("/root/path", why);
     }

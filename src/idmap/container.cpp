@@ -17,14 +17,21 @@
 namespace hardrun::idmap {
 namespace {
 
-std::string absolute(const std::string& path, const std::string& bundle)
+// `path` as the controls checked it (absolute, symlinks resolved then): opened without following
+// any symlink, so a component swapped for one since fails.
+UniqueFd open_checked(const std::string& path, uint64_t flags)
 {
-    if (!path.empty() && path[0] == '/')
-        return path;
-    std::string base = bundle.empty() ? "." : bundle;
-    return base + "/" + path;
+    struct open_how how {};
+    how.flags = O_PATH | O_CLOEXEC | flags;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    UniqueFd fd(int(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how)));
+    if (!fd)
+        throw system_error("cannot open " + path + (errno == ELOOP ? " (it changed into a symlink after it was checked)" : ""),
+                           errno);
+    return fd;
 }
 
+// A path (or directory) of the layers of an overlay, from the mount table: engine paths.
 UniqueFd open_path(const std::string& path, int flags)
 {
     UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC | flags));
@@ -85,7 +92,7 @@ void create_mount_point(int root, const std::string& rootfs, const std::string& 
 // The rootfs: an idmapped copy of a plain directory, or an overlay of idmapped layers.
 UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int userns)
 {
-    UniqueFd root = open_path(rootfs, O_DIRECTORY);
+    UniqueFd root = open_checked(rootfs, O_DIRECTORY);
     MountOf mount = mount_of(root.get(), rootfs);
     if (mount.fstype != "overlay")
         return idmapped_copy(root.get(), rootfs, userns, true);
@@ -133,7 +140,8 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
 
 }  // namespace
 
-void idmap_container(json::Value& config, const std::string& bundle, state::Container& state, const IdRange& range)
+void idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
+                     const IdRange& range)
 {
     UniqueFd userns = user_namespace(range);
     json::Value originals = json::Value::object();
@@ -142,7 +150,9 @@ void idmap_container(json::Value& config, const std::string& bundle, state::Cont
     json::Value* root_path = spec::field(root, "path", json::Kind::string, "/root");
     if (!root_path)
         throw Error("/root/path is missing");
-    std::string rootfs = absolute(root_path->as_string(), bundle);
+    const std::string& rootfs = report.checked_rootfs;
+    if (rootfs.empty())
+        throw Error("internal error: the rootfs was not checked");
     UniqueFd rootfs_mount = idmapped_rootfs(config, rootfs, userns.get());
     std::string rootfs_target = state.mount_point("rootfs", true);
     attach(rootfs_mount.get(), rootfs_target);
@@ -159,8 +169,11 @@ void idmap_container(json::Value& config, const std::string& bundle, state::Cont
         json::Value* source = spec::field(m, "source", json::Kind::string, w);
         if (!source || !spec::is_bind_mount(m, w))
             continue;
-        std::string path = absolute(source->as_string(), bundle);
-        UniqueFd fd = open_path(path, 0);
+        auto checked = report.checked_sources.find(i);
+        if (checked == report.checked_sources.end())
+            throw Error("internal error: " + w + " was not checked");
+        const std::string& path = checked->second;
+        UniqueFd fd = open_checked(path, 0);
         struct stat st {};
         if (fstat(fd.get(), &st) != 0)
             throw system_error("cannot stat " + path, errno);

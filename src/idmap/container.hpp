@@ -4,6 +4,7 @@
 // config.json is pointed at them.
 #pragma once
 
+#include "harden/report.hpp"
 #include "idmap/idmap.hpp"
 #include "json/value.hpp"
 #include "state/state.hpp"
@@ -21,6 +22,9 @@ namespace hardrun::idmap {
 //   kernel locks inside a user namespace.
 // The caller's paths go into the run.hardrun.idmap annotation. Throws on any failure; the
 // caller then removes the state (and with it every mount made here).
-void idmap_container(json::Value& config, const std::string& bundle, state::Container& state, const IdRange& range);
+// The paths opened are the ones the controls checked (harden::Report::checked_rootfs and
+// checked_sources), with no symlink followed.
+void idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
+                     const IdRange& range);
 
 }  // namespace hardrun::idmap

@@ -298,3 +298,27 @@ def test_concurrent_creates_get_distinct_slices_and_leave_nothing(runtime, make_
     assert [r.returncode for r in deleted] == [0] * len(ids)
     assert len(mounts_under("/run/hardrun/")) == before
     assert not any(os.path.exists(f"{STATE}/{cid}") for cid in ids)
+
+
+def test_a_symlinked_bind_source_is_mounted_as_checked(runtime, make_bundle, tmp_path):
+    # The mounts control resolves the source and checks the resolved path; the idmap step opens
+    # that resolved path with no symlink followed (a swap after the check fails, it is not mounted).
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "f").write_text("real\n")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    b = make_bundle("cat", "/data/f")
+    b.edit(lambda c: c["mounts"].append({"destination": "/data", "type": "bind", "source": str(link),
+                                        "options": ["rbind", "ro"]}))
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 0 and r.stdout == "real\n", r.stderr
+    index = [m["destination"] for m in b.config()["mounts"]].index("/data")
+    assert json.loads(b.config()["annotations"]["run.hardrun.idmap"])["mounts"] == {str(index): str(link)}
+    # A link to a denied path is refused for what it points to (the rewritten config, read
+    # again, has the caller's source put back first).
+    link.unlink()
+    link.symlink_to("/etc")
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 1 and "is denied (/etc)" in r.stderr, r.stderr
