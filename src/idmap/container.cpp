@@ -124,7 +124,6 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
     if (json::Value* process = spec::object_at(config, {"process"}))
         if (json::Value* cwd = spec::field(*process, "cwd", json::Kind::string, "/process"))
             create_mount_point(root.get(), rootfs, cwd->as_string(), true);
-    mount = mount_of(root.get(), rootfs);  // the layers, read after the caller's upper layer changed
 
     std::vector<std::string> names;
     if (!mount.upper.empty())

@@ -1,9 +1,9 @@
 #include "idmap/idmap.hpp"
 
+#include "live/mounts.hpp"
 #include "util/error.hpp"
 
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -70,10 +70,6 @@ std::string context_messages(int fs)
     return out;
 }
 
-struct TableDeleter {
-    void operator()(libmnt_table* t) const { mnt_unref_table(t); }
-};
-
 }  // namespace
 
 UniqueFd user_namespace(const IdRange& range)
@@ -102,25 +98,17 @@ MountOf mount_of(int fd, const std::string& path)
     struct statx stx {};
     if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID))
         throw system_error("cannot find the mount of " + path, errno ? errno : ENOTSUP);
-    std::unique_ptr<libmnt_table, TableDeleter> table(mnt_new_table_from_file("/proc/self/mountinfo"));
-    if (!table)
-        throw Error("cannot read /proc/self/mountinfo");
-    libmnt_fs* fs = nullptr;
-    libmnt_iter* iter = mnt_new_iter(MNT_ITER_FORWARD);
-    for (libmnt_fs* f = nullptr; mnt_table_next_fs(table.get(), iter, &f) == 0;) {
-        if (uint64_t(mnt_fs_get_id(f)) == stx.stx_mnt_id) {
-            fs = f;
-            break;
-        }
-    }
-    mnt_free_iter(iter);
+    std::vector<live::Mount> table = live::own_mounts();
+    const live::Mount* fs = nullptr;
+    for (const live::Mount& candidate : table)
+        if (uint64_t(candidate.id) == stx.stx_mnt_id)
+            fs = &candidate;
     if (!fs)
         throw Error("the mount of " + path + " is not in /proc/self/mountinfo");
 
     MountOf m;
-    m.fstype = mnt_fs_get_fstype(fs) ? mnt_fs_get_fstype(fs) : "";
-    const char* target = mnt_fs_get_target(fs);
-    m.is_mount_root = target && fd_path(fd) == target;
+    m.fstype = fs->fstype;
+    m.is_mount_root = fd_path(fd) == fs->target;
     struct statvfs sv {};
     if (fstatvfs(fd, &sv) == 0)
         m.flags = sv.f_flag;
@@ -131,16 +119,8 @@ MountOf mount_of(int fd, const std::string& path)
     // repeated), "upperdir=U". Engines pass relative layer paths when the list is long
     // (Docker's l/ links, containerd's compacted list): relative to the parent of the upper
     // layer's directory in all of Docker overlay2, containers/storage and containerd.
-    const char* options = mnt_fs_get_fs_options(fs);
     std::vector<std::string> lower;
-    char* name = nullptr;
-    char* value = nullptr;
-    size_t name_size = 0, value_size = 0;
-    std::string opts = options ? options : "";
-    char* cursor = opts.data();
-    while (mnt_optstr_next_option(&cursor, &name, &name_size, &value, &value_size) == 0) {
-        std::string key(name, name_size);
-        std::string val = value ? std::string(value, value_size) : "";
+    for (const auto& [key, val] : live::options_of(fs->fs_options)) {
         if ((key == "lowerdir" || key == "lowerdir+" || key == "upperdir" || key == "datadir+") &&
             val.find('\\') != std::string::npos)
             throw Error("the overlay at " + path + " has a layer path with escaped characters (" + val +

@@ -2,27 +2,82 @@
 
 #include "util/error.hpp"
 
+#include <dlfcn.h>
 #include <libmount/libmount.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 namespace hardrun::live {
 namespace {
 
-struct TableDeleter {
-    void operator()(libmnt_table* t) const { mnt_unref_table(t); }
+// libmount, loaded on first use. hardrun runs for every runtime call (state, kill, exec probes
+// many times a minute), and linking libmount loads it with libblkid, libselinux and libpcre2
+// into each of them: about 0.45 ms per call on the benchmark machine, for calls that never
+// read a mount table. Only the calls that do (a create in a user namespace, delete, gc,
+// report) load it.
+struct LibMount {
+    decltype(&mnt_new_table) new_table;
+    decltype(&mnt_unref_table) unref_table;
+    decltype(&mnt_new_iter) new_iter;
+    decltype(&mnt_free_iter) free_iter;
+    decltype(&mnt_table_set_parser_errcb) set_parser_errcb;
+    decltype(&mnt_table_parse_stream) parse_stream;
+    decltype(&mnt_table_next_fs) next_fs;
+    decltype(&mnt_fs_get_id) get_id;
+    decltype(&mnt_fs_get_target) get_target;
+    decltype(&mnt_fs_get_fstype) get_fstype;
+    decltype(&mnt_fs_get_root) get_root;
+    decltype(&mnt_fs_get_fs_options) get_fs_options;
+    decltype(&mnt_fs_get_vfs_options) get_vfs_options;
+    decltype(&mnt_optstr_get_option) optstr_get_option;
+    decltype(&mnt_optstr_next_option) optstr_next_option;
 };
-struct IterDeleter {
-    void operator()(libmnt_iter* i) const { mnt_free_iter(i); }
-};
+
+template <typename F>
+void bind(void* lib, F& f, const char* name)
+{
+    f = reinterpret_cast<F>(dlsym(lib, name));
+    if (!f)
+        throw Error(std::string("libmount.so.1 has no ") + name);
+}
+
+const LibMount& libmount()
+{
+    static const LibMount lib = [] {
+        void* handle = dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!handle)
+            throw Error(std::string("cannot load libmount (Debian: libmount1): ") + dlerror());
+        LibMount l{};
+        bind(handle, l.new_table, "mnt_new_table");
+        bind(handle, l.unref_table, "mnt_unref_table");
+        bind(handle, l.new_iter, "mnt_new_iter");
+        bind(handle, l.free_iter, "mnt_free_iter");
+        bind(handle, l.set_parser_errcb, "mnt_table_set_parser_errcb");
+        bind(handle, l.parse_stream, "mnt_table_parse_stream");
+        bind(handle, l.next_fs, "mnt_table_next_fs");
+        bind(handle, l.get_id, "mnt_fs_get_id");
+        bind(handle, l.get_target, "mnt_fs_get_target");
+        bind(handle, l.get_fstype, "mnt_fs_get_fstype");
+        bind(handle, l.get_root, "mnt_fs_get_root");
+        bind(handle, l.get_fs_options, "mnt_fs_get_fs_options");
+        bind(handle, l.get_vfs_options, "mnt_fs_get_vfs_options");
+        bind(handle, l.optstr_get_option, "mnt_optstr_get_option");
+        bind(handle, l.optstr_next_option, "mnt_optstr_next_option");
+        return l;
+    }();
+    return lib;
+}
+
 struct FileDeleter {
     void operator()(FILE* f) const { std::fclose(f); }
 };
 
 bool has_option(const char* optstr, const char* name)
 {
-    return optstr && mnt_optstr_get_option(optstr, name, nullptr, nullptr) == 0;
+    return optstr && libmount().optstr_get_option(optstr, name, nullptr, nullptr) == 0;
 }
 
 // libmount's default is to skip a line it cannot parse; a report must not skip a mount.
@@ -38,8 +93,21 @@ bool Mount::has_fs_option(std::string_view name) const
     return has_option(fs_options.c_str(), std::string(name).c_str());
 }
 
+std::vector<std::pair<std::string, std::string>> options_of(std::string_view optstr)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string copy(optstr);
+    char* cursor = copy.data();
+    char *name = nullptr, *value = nullptr;
+    size_t name_size = 0, value_size = 0;
+    while (libmount().optstr_next_option(&cursor, &name, &name_size, &value, &value_size) == 0)
+        out.emplace_back(std::string(name, name_size), value ? std::string(value, value_size) : "");
+    return out;
+}
+
 std::vector<Mount> parse_mountinfo(std::string_view text)
 {
+    const LibMount& lib = libmount();
     std::vector<Mount> out;
     if (text.empty())
         return out;
@@ -48,22 +116,23 @@ std::vector<Mount> parse_mountinfo(std::string_view text)
     std::unique_ptr<FILE, FileDeleter> f(fmemopen(copy.data(), copy.size(), "r"));
     if (!f)
         throw Error("mountinfo: cannot open a memory stream");
-    std::unique_ptr<libmnt_table, TableDeleter> table(mnt_new_table());
-    std::unique_ptr<libmnt_iter, IterDeleter> iter(mnt_new_iter(MNT_ITER_FORWARD));
+    std::unique_ptr<libmnt_table, decltype(lib.unref_table)> table(lib.new_table(), lib.unref_table);
+    std::unique_ptr<libmnt_iter, decltype(lib.free_iter)> iter(lib.new_iter(MNT_ITER_FORWARD), lib.free_iter);
     if (!table || !iter)
         throw Error("mountinfo: out of memory");
-    mnt_table_set_parser_errcb(table.get(), refuse_bad_line);
-    if (mnt_table_parse_stream(table.get(), f.get(), "mountinfo") != 0)
+    lib.set_parser_errcb(table.get(), refuse_bad_line);
+    if (lib.parse_stream(table.get(), f.get(), "mountinfo") != 0)
         throw Error("mountinfo: libmount cannot parse it");
     libmnt_fs* fs = nullptr;
-    while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    while (lib.next_fs(table.get(), iter.get(), &fs) == 0) {
         Mount m;
         auto str = [](const char* s) { return std::string(s ? s : ""); };
-        m.target = str(mnt_fs_get_target(fs));
-        m.fstype = str(mnt_fs_get_fstype(fs));
-        m.root = str(mnt_fs_get_root(fs));
-        m.fs_options = str(mnt_fs_get_fs_options(fs));
-        const char* vfs = mnt_fs_get_vfs_options(fs);
+        m.id = lib.get_id(fs);
+        m.target = str(lib.get_target(fs));
+        m.fstype = str(lib.get_fstype(fs));
+        m.root = str(lib.get_root(fs));
+        m.fs_options = str(lib.get_fs_options(fs));
+        const char* vfs = lib.get_vfs_options(fs);
         m.read_only = has_option(vfs, "ro") || has_option(m.fs_options.c_str(), "ro");
         m.nosuid = has_option(vfs, "nosuid");
         m.nodev = has_option(vfs, "nodev");
@@ -73,6 +142,16 @@ std::vector<Mount> parse_mountinfo(std::string_view text)
         out.push_back(std::move(m));
     }
     return out;
+}
+
+std::vector<Mount> own_mounts()
+{
+    std::ifstream in("/proc/self/mountinfo");
+    if (!in)
+        throw Error("cannot read /proc/self/mountinfo");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_mountinfo(text.str());
 }
 
 const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target)

@@ -5,11 +5,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace hardrun::live {
 
 struct Mount {
+    int id = 0;              // the mount's id (statx STATX_MNT_ID)
     std::string target;      // mount point, relative to the process's root
     std::string fstype;      // "tmpfs", "cgroup", "cgroup2" ...
     std::string root;        // the part of the filesystem mounted there ("/" for a whole tmpfs)
@@ -26,6 +28,13 @@ struct Mount {
 // Parse mountinfo text (the format of /proc/PID/mountinfo), in file order (parents before
 // the mounts on top of them). Throws hardrun::Error when libmount cannot parse it.
 std::vector<Mount> parse_mountinfo(std::string_view text);
+
+// hardrun's own mount table (/proc/self/mountinfo), parsed as above.
+std::vector<Mount> own_mounts();
+
+// The name=value pairs of a mount option string ("rw,lowerdir=/a:/b"), in order, by libmount's
+// parser (a value in quotes may hold commas); "" for an option without a value.
+std::vector<std::pair<std::string, std::string>> options_of(std::string_view optstr);
 
 // The mount visible at `target`: the last one there, since later mounts cover earlier ones.
 const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target);

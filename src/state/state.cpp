@@ -1,11 +1,11 @@
 #include "state/state.hpp"
 
+#include "live/mounts.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -104,17 +104,9 @@ std::vector<uint32_t> split_slices(const std::vector<std::pair<uint64_t, uint64_
 std::vector<std::string> mounts_under(const std::string& dir)
 {
     std::vector<std::string> out;
-    libmnt_table* table = mnt_new_table_from_file("/proc/self/mountinfo");
-    if (!table)
-        throw Error("cannot read /proc/self/mountinfo");
-    libmnt_iter* iter = mnt_new_iter(MNT_ITER_FORWARD);
-    for (libmnt_fs* f = nullptr; mnt_table_next_fs(table, iter, &f) == 0;) {
-        const char* target = mnt_fs_get_target(f);
-        if (target && (target == dir || std::string(target).rfind(dir + "/", 0) == 0))
-            out.emplace_back(target);
-    }
-    mnt_free_iter(iter);
-    mnt_unref_table(table);
+    for (const live::Mount& m : live::own_mounts())
+        if (m.target == dir || m.target.rfind(dir + "/", 0) == 0)
+            out.push_back(m.target);
     // Deepest first; the same point mounted twice comes out twice, so both are unmounted.
     std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
         return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
