@@ -19,8 +19,12 @@ inline constexpr const char* policy_annotation = "run.hardrun.policy";
 struct Context {
     std::string container_id;  // runc's id argument (Docker's and podman's container id)
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
-    // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached).
+    // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached; "":
+    // no cache, every profile compiled).
     std::string seccomp_cache = "/run/hardrun/seccomp-compiled";
+    // Whether the final filter is compiled with libseccomp. Always in hardrun; the fuzz harness
+    // compiles only a sample of its inputs (the BPF compile is most of the cost of one input).
+    bool compile_seccomp = true;
 };
 
 // The annotation by which a config picks a profile among the policy's "selectable" ones.
