@@ -2,15 +2,83 @@
 
 #include "util/error.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace hardrun {
+namespace {
+
+// Termination signals held back while a file is replaced, so that a SIGTERM (a caller's
+// timeout) lands before the temp file exists or after the rename, never in between. Pending
+// ones are delivered when the mask is restored, and kill hardrun then as they would have.
+class TerminationSignalsHeld {
+public:
+    TerminationSignalsHeld()
+    {
+        sigset_t held;
+        sigemptyset(&held);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT})
+            sigaddset(&held, sig);
+        active_ = pthread_sigmask(SIG_BLOCK, &held, &saved_) == 0;
+    }
+    TerminationSignalsHeld(const TerminationSignalsHeld&) = delete;
+    TerminationSignalsHeld& operator=(const TerminationSignalsHeld&) = delete;
+    ~TerminationSignalsHeld()
+    {
+        if (active_)
+            pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+    }
+
+private:
+    sigset_t saved_ {};
+    bool active_ = false;
+};
+
+// ".NAME.hardrun-" followed by 16 hex digits: a temp file of replace_dir_file.
+bool is_temp_of(const char* entry, const std::string& prefix)
+{
+    if (std::strncmp(entry, prefix.c_str(), prefix.size()) != 0 || std::strlen(entry) != prefix.size() + 16)
+        return false;
+    for (const char* p = entry + prefix.size(); *p; ++p)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+// Temp files left by a replacement that was killed (SIGKILL, a crash, power loss) before its
+// rename. A live writer holds an exclusive flock on its temp file, so only files nobody holds
+// are removed. Best effort: a leftover is never read by anyone, only untidy.
+void remove_stale_temps(const DirFile& file, const std::string& prefix)
+{
+    int listing = ::openat(file.dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (listing < 0)
+        return;
+    DIR* d = fdopendir(listing);
+    if (!d) {
+        ::close(listing);
+        return;
+    }
+    while (dirent* e = readdir(d)) {
+        if (!is_temp_of(e->d_name, prefix))
+            continue;
+        UniqueFd fd(::openat(file.dir.get(), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+        struct stat st {};
+        if (fd && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
+            ::unlinkat(file.dir.get(), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+}  // namespace
 
 std::string read_all(int fd, size_t max_bytes, const std::string& what)
 {
@@ -60,13 +128,16 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes)
 
 void replace_dir_file(const DirFile& file, std::string_view text)
 {
+    const std::string prefix = "." + file.name + ".hardrun-";
+    remove_stale_temps(file, prefix);
     uint64_t nonce = 0;
     if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce)
         nonce = uint64_t(getpid()) << 20 ^ uint64_t(time(nullptr));
-    char suffix[40];
-    std::snprintf(suffix, sizeof suffix, ".hardrun-%016llx", static_cast<unsigned long long>(nonce));
-    std::string temp = "." + file.name + suffix;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(nonce));
+    std::string temp = prefix + hex;
 
+    TerminationSignalsHeld held;
     UniqueFd fd(::openat(file.dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd)
         throw system_error("cannot create a temporary file next to " + file.path, errno);
@@ -75,6 +146,9 @@ void replace_dir_file(const DirFile& file, std::string_view text)
         ::unlinkat(file.dir.get(), temp.c_str(), 0);
         return system_error(what + " " + file.path, saved);
     };
+    // Ours while we live: remove_stale_temps() of a concurrent writer leaves it alone.
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        throw fail("cannot lock the temporary file for", errno);
     if (fchown(fd.get(), file.st.st_uid, file.st.st_gid) != 0)
         throw fail("cannot set the owner of the new", errno);
     if (fchmod(fd.get(), file.st.st_mode & 07777) != 0)

@@ -27,8 +27,13 @@ struct DirFile {
 // Open `path` (its last component must be a regular file, not a symlink) and read it.
 DirFile read_dir_file(const std::string& path, size_t max_bytes);
 
-// Replace the file with `text`: temp file in the same directory with the same owner and mode,
-// written, fsync'ed, renamed over the original.
+// Replace the file with `text`: temp file in the same directory (.NAME.hardrun-<16 hex>) with
+// the same owner and mode, written, fsync'ed, renamed over the original. Whatever kills the
+// process, the file is the old or the new bytes. SIGTERM, SIGINT, SIGHUP and SIGQUIT are held
+// back until the replacement is complete or undone (then they act as usual), so they never leave
+// the temp file behind; SIGKILL can, between its creation and the rename. Such a leftover is
+// never read (runc reads NAME only), and the next replacement in that directory removes it: a
+// writer holds an exclusive flock on its temp file, and only temp files nobody holds are removed.
 void replace_dir_file(const DirFile& file, std::string_view text);
 
 // Write `text` to `path` the same way, whether or not it exists (a new file gets `mode`, root's).

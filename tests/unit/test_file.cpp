@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,28 @@ Test(file, replace_is_atomic_and_keeps_mode_and_owner)
     cr_assert_neq(g.st.st_ino, f.st.st_ino, "not replaced by rename");
     std::string cmd = "test $(ls -A " + dir + " | wc -l) -eq 1";  // no temp file left behind
     cr_assert_eq(system(cmd.c_str()), 0);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(file, replace_removes_stale_temp_files_but_not_held_ones)
+{
+    std::string dir = temp_dir();
+    std::string path = dir + "/config.json";
+    write(path, "old");
+    write(dir + "/.config.json.hardrun-0123456789abcdef", "partial");  // a killed writer's
+    write(dir + "/.config.json.hardrun-fedcba9876543210", "partial");  // a live writer's
+    write(dir + "/.config.json.hardrun-notours", "x");
+    write(dir + "/.other.json.hardrun-0123456789abcdef", "x");
+    int held = open((dir + "/.config.json.hardrun-fedcba9876543210").c_str(), O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(held, 0);
+    cr_assert_eq(flock(held, LOCK_EX), 0);
+    replace_dir_file(read_dir_file(path, 1024), "new");
+    cr_assert_eq(access((dir + "/.config.json.hardrun-0123456789abcdef").c_str(), F_OK), -1);
+    cr_assert_eq(access((dir + "/.config.json.hardrun-fedcba9876543210").c_str(), F_OK), 0);
+    cr_assert_eq(access((dir + "/.config.json.hardrun-notours").c_str(), F_OK), 0);
+    cr_assert_eq(access((dir + "/.other.json.hardrun-0123456789abcdef").c_str(), F_OK), 0);
+    cr_assert_eq(read_dir_file(path, 1024).text, "new");
+    close(held);
     system(("rm -rf " + dir).c_str());
 }
 
