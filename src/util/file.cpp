@@ -1,6 +1,7 @@
 #include "util/file.hpp"
 
 #include "util/error.hpp"
+#include "util/resolve.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -78,6 +79,18 @@ void remove_stale_temps(const DirFile& file, const std::string& prefix)
     closedir(d);
 }
 
+// The directory a file is read from and replaced in, resolved once (util/resolve.hpp). Symlinks
+// on the way are followed (runc follows them to the same directory); /proc magic links are not.
+UniqueFd open_dir(const std::string& dir)
+{
+    Resolved r = resolve_path(AT_FDCWD, dir, RESOLVE_NO_MAGICLINKS, O_DIRECTORY);
+    if (!r.fd && r.error == ELOOP)
+        throw Error("cannot open directory " + dir + ": it goes through a /proc magic link or a symlink loop");
+    if (!r.fd)
+        throw system_error("cannot open directory " + dir, r.error);
+    return std::move(r.fd);
+}
+
 }  // namespace
 
 std::string read_all(int fd, size_t max_bytes, const std::string& what)
@@ -109,9 +122,7 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes)
     if (f.name.empty() || f.name == "." || f.name == "..")
         throw Error(path + " does not name a file");
 
-    f.dir = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!f.dir)
-        throw system_error("cannot open directory " + dir, errno);
+    f.dir = open_dir(dir);
     UniqueFd fd(::openat(f.dir.get(), f.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         if (errno == ELOOP)
@@ -185,9 +196,7 @@ void write_file_atomically(const std::string& path, std::string_view text, mode_
         std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
         file.path = path;
         file.name = slash == std::string::npos ? path : path.substr(slash + 1);
-        file.dir = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!file.dir)
-            throw system_error("cannot open directory " + dir, errno);
+        file.dir = open_dir(dir);
         file.st.st_mode = S_IFREG | mode;
         file.st.st_uid = geteuid();
         file.st.st_gid = getegid();

@@ -1,5 +1,6 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/resolve.hpp"
 #include "util/sha256.hpp"
 
 #include <criterion/criterion.h>
@@ -90,6 +91,36 @@ Test(file, refuses_symlinks_non_regular_and_oversize)
     cr_assert_throw(read_dir_file(dir + "/big.json", 1024), Error);
     cr_assert_throw(read_dir_file(dir + "/missing.json", 1024), Error);
     cr_assert_throw(read_dir_file(dir + "/", 1024), Error);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(resolve, one_kernel_walk_and_the_kernels_name)
+{
+    std::string dir = temp_dir();
+    mkdir((dir + "/real").c_str(), 0755);
+    write(dir + "/real/file", "x");
+    cr_assert_eq(symlink("real", (dir + "/link").c_str()), 0);
+    cr_assert_eq(symlink("/etc", (dir + "/etc").c_str()), 0);
+    cr_assert_eq(symlink("loop", (dir + "/loop").c_str()), 0);
+
+    Resolved r = resolve_path(AT_FDCWD, dir + "/link/./file");
+    cr_assert(r.fd && r.error == 0);
+    cr_assert_eq(r.path, dir + "/real/file");
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/etc").path, "/etc");
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/missing").error, ENOENT);
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/loop").error, ELOOP);
+    // /proc magic links (another process's root, an fd) are not followed by default.
+    Resolved magic = resolve_path(AT_FDCWD, "/proc/self/root/etc");
+    cr_assert(!magic.fd);
+    cr_assert_eq(magic.error, ELOOP);
+    cr_assert_eq(resolve_path(AT_FDCWD, "/proc/self/root", 0).path, "/");
+    // Stricter walks: no symlinks at all; nothing outside the starting directory.
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/link/file", RESOLVE_NO_SYMLINKS).error, ELOOP);
+    UniqueFd base(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    cr_assert_eq(resolve_path(base.get(), "real/file", RESOLVE_BENEATH).path, dir + "/real/file");
+    cr_assert_eq(resolve_path(base.get(), "etc", RESOLVE_BENEATH).error, EXDEV);
+    cr_assert_eq(resolve_path(base.get(), "../", RESOLVE_BENEATH).error, EXDEV);
+    cr_assert_eq(resolve_path(base.get(), "real/file", RESOLVE_NO_MAGICLINKS, O_DIRECTORY).error, ENOTDIR);
     system(("rm -rf " + dir).c_str());
 }
 
