@@ -150,7 +150,9 @@ Policy parse(std::string_view text, const std::string& source);
 
 // The policy to use: `requested` (--hardrun-policy: a path, or a profile name looked up in
 // the installed profiles directory), else the system policy file if it exists, else the
-// built-in default. A file must be a regular file owned by root and writable by no one else.
+// built-in default. A file (and a seccomp profile file it names) must be a regular file owned
+// by root and writable by no one else, and so must every directory it lies in (symlinks
+// resolved; a sticky directory such as /tmp excepted): whoever could write one could swap it.
 Policy load(const std::optional<std::string>& requested);
 
 // The policy's "runtime" setting, for commands that only hand over to the runtime. Without a

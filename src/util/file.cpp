@@ -137,6 +137,26 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes)
     return f;
 }
 
+std::string own_dir(const std::string& path, mode_t mode, bool tighten)
+{
+    bool created = ::mkdir(path.c_str(), mode) == 0;
+    if (!created && errno != EEXIST)
+        return "cannot create " + path + ": " + std::strerror(errno);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || fstat(fd.get(), &st) != 0)
+        return path + " is not a directory (or a symbolic link)";
+    if (st.st_uid != geteuid())
+        return path + " is owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(geteuid());
+    mode_t have = st.st_mode & 07777;
+    mode_t want = created ? mode : tighten ? (have & mode) : have;  // created: undo the umask
+    if (want != have && fchmod(fd.get(), want) != 0)
+        return "cannot set the mode of " + path + ": " + std::strerror(errno);
+    if (want & (S_IWGRP | S_IWOTH))
+        return path + " is writable by group or others";
+    return "";
+}
+
 void replace_dir_file(const DirFile& file, std::string_view text)
 {
     const std::string prefix = "." + file.name + ".hardrun-";
