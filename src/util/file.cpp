@@ -144,8 +144,10 @@ std::string own_dir(const std::string& path, mode_t mode, bool tighten)
         return "cannot create " + path + ": " + std::strerror(errno);
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     struct stat st {};
+    if (!fd && (errno == ELOOP || errno == ENOTDIR))
+        return path + " is not a directory (or is a symbolic link)";
     if (!fd || fstat(fd.get(), &st) != 0)
-        return path + " is not a directory (or a symbolic link)";
+        return "cannot open " + path + ": " + std::strerror(errno);
     if (st.st_uid != geteuid())
         return path + " is owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(geteuid());
     mode_t have = st.st_mode & 07777;

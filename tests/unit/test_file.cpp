@@ -124,6 +124,41 @@ Test(resolve, one_kernel_walk_and_the_kernels_name)
     system(("rm -rf " + dir).c_str());
 }
 
+Test(file, own_dir_creates_exactly_and_trusts_only_its_own)
+{
+    std::string dir = temp_dir();
+    mode_t old_umask = umask(077);
+    cr_assert_eq(own_dir(dir + "/state", 0711, true), "");
+    umask(old_umask);
+    struct stat st {};
+    cr_assert_eq(stat((dir + "/state").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0711u, "umask applied: %o", st.st_mode & 07777);
+    // Existing: looser bits removed when tightening, kept (if safe) otherwise.
+    mkdir((dir + "/loose").c_str(), 0755);
+    chmod((dir + "/loose").c_str(), 0755);
+    cr_assert_eq(own_dir(dir + "/loose", 0750, false), "");
+    cr_assert_eq(stat((dir + "/loose").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0755u);
+    cr_assert_eq(own_dir(dir + "/loose", 0700, true), "");
+    cr_assert_eq(stat((dir + "/loose").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0700u);
+    // Not trusted: writable by others (not tightened), a symlink, a file, another user's.
+    mkdir((dir + "/open").c_str(), 0777);
+    chmod((dir + "/open").c_str(), 0777);
+    cr_assert_neq(own_dir(dir + "/open", 0750, false), "");
+    cr_assert_eq(symlink((dir + "/state").c_str(), (dir + "/link").c_str()), 0);
+    cr_assert_neq(own_dir(dir + "/link", 0711, true), "");
+    write(dir + "/file", "x");
+    cr_assert_neq(own_dir(dir + "/file", 0711, true), "");
+    cr_assert_neq(own_dir(dir + "/missing/state", 0711, true), "");
+    if (geteuid() == 0) {
+        mkdir((dir + "/theirs").c_str(), 0700);
+        cr_assert_eq(chown((dir + "/theirs").c_str(), 1234, 1234), 0);
+        cr_assert_neq(own_dir(dir + "/theirs", 0700, true), "");
+    }
+    system(("rm -rf " + dir).c_str());
+}
+
 Test(sha256, known_answers)
 {
     cr_assert_eq(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
