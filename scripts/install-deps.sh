@@ -10,7 +10,7 @@ build=(g++ clang libclang-rt-14-dev meson ninja-build pkg-config git libseccomp-
 runtime=(runc)
 # Real callers and tools for the integration and end-to-end tests.
 test=(busybox-static python3 python3-pytest python3-yaml time docker.io containerd podman util-linux debootstrap gcc libc6-dev
-      containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf)
+      containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf strace)
 
 packages=("${build[@]}" "${runtime[@]}")
 if [[ "${1:-}" != "--run" ]]; then

@@ -4,7 +4,7 @@
 #   2. build with warnings as errors (named profiles read from profiles/); unit tests (criterion)
 #   3. a second build with address and undefined-behaviour sanitizers; unit tests again
 #   4. integration tests: real containers through hardrun and runc (both builds)
-#   5. a 30-second libFuzzer smoke per harness (clang, sanitizers)
+#   5. a libFuzzer smoke, 30 seconds per harness, 60 in all (clang, sanitizers)
 #   6. end-to-end tests: private dockerd, containerd and podman driving hardrun
 # Needs root for 4 and 5. With CI=true nothing may be skipped. Ends with "N passed, N failed".
 set -uo pipefail

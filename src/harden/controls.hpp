@@ -38,8 +38,7 @@ void resources(json::Value& config, const policy::Policy& policy, Report& report
 void update_resources(json::Value& resources, const policy::Policy& policy, Report& report);
 
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
-// A root.path that is a host system directory ("/", /etc, ...) is refused.
-void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
+void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
 
 // Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused; a CRI pod member
 // joins only its own sandbox's (namespaces.cpp).

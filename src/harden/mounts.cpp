@@ -1,8 +1,9 @@
 // Mounts: what a container may see of the host through bind mounts.
-//  - A bind source (resolved through symlinks on the host, relative ones from the bundle) is
-//    refused when it is a denied path, lies under one, or contains one (binding /var exposes
-//    /var/lib/docker); "/" itself is denied only as itself. A source whose file name is a
-//    runtime's socket (docker.sock ...) is refused wherever it lives.
+//  - A bind source (resolved through symlinks on the host in one openat2 walk, relative ones from
+//    the bundle; one through a /proc magic link is refused) is refused when it is a denied path,
+//    lies under one, or contains one (binding /var exposes /var/lib/docker); "/" itself is denied
+//    only as itself. A source whose file name is a runtime's socket (docker.sock ...) is refused
+//    wherever it lives.
 //  - The engines bind their own per-container files from their data roots; exactly those
 //    shapes are allowed, never a whole data root or another container's files:
 //      docker      <root>/containers/<this id>/{hosts,hostname,resolv.conf}, .../mounts/...,
@@ -14,17 +15,20 @@
 //                  volume-subpaths/...}
 //  - Every bind mount gets nosuid and nodev; sources under the policy's read-only paths, and the
 //    denied-but-allowed read-only files (/etc/localtime), get ro.
+//  - The root filesystem (root.path, resolved the same way) must not be or contain a denied path:
+//    "/" or a symlink to it would be the host's root.
 // A denied bind is refused, not dropped: removing a mount the caller asked for would start a
 // container that is not what they asked for.
 #include "harden/controls.hpp"
 #include "spec/fields.hpp"
 #include "spec/paths.hpp"
 #include "util/error.hpp"
+#include "util/resolve.hpp"
 
-#include <climits>
-#include <cstdlib>
+#include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace hardrun::harden {
 namespace {
@@ -114,12 +118,52 @@ std::string denied_by(const std::string& source, const policy::Mounts& m)
     return "";
 }
 
+// The source as the kernel finds it: resolved in one openat2 walk, symlinks followed as runc's
+// mount will follow them, /proc magic links (/proc/PID/root, /proc/PID/fd/N) not: those name
+// another process's view and are refused ("" here). A missing source stays as written: runc
+// fails on it.
+std::string resolve(const std::string& source, const std::string& bundle)
+{
+    std::string path = source[0] == '/' ? source : (bundle.empty() ? "." : bundle) + "/" + source;
+    Resolved r = resolve_path(AT_FDCWD, path, RESOLVE_NO_MAGICLINKS);
+    if (r.fd)
+        return r.path;
+    if (r.error == ELOOP)
+        return "";
+    return spec::clean_path(path);
+}
+
 }  // namespace
 
 void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
     const policy::Mounts& m = policy.mounts;
     Decision decision(report, "mounts", m.mode);
+    // The root filesystem is a view of the host too: it must not be, or contain, a denied path
+    // (root.path "/" or a symlink to it would hand the container the host's root).
+    if (json::Value* root = spec::field(config, "root", json::Kind::object, "/")) {
+        json::Value* path = spec::field(*root, "path", json::Kind::string, "/root");
+        if (path && !path->as_string().empty()) {
+            std::string resolved = resolve(path->as_string(), context.bundle);
+            report.checked_rootfs = resolved;
+            std::string shown = path->as_string() + (resolved != path->as_string() ? " (" + resolved + ")" : "");
+            auto inside = std::find_if(m.deny.begin(), m.deny.end(), [&](const std::string& d) { return under(d, resolved); });
+            // The kernel's and the system's own trees, and hardrun's state (a config pointing
+            // there without the annotation that says what hardrun replaced) are no image either.
+            const char* system = nullptr;
+            for (const char* dir : {"/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run/hardrun"})
+                if (!resolved.empty() && under(resolved, dir))
+                    system = dir;
+            if (resolved.empty())
+                decision.refuse("/root/path", path->as_string() + " goes through a /proc magic link or a symlink loop");
+            else if (inside != m.deny.end())
+                decision.refuse("/root/path", "the root filesystem " + shown + " is or contains a denied path (" +
+                                                  *inside + ")");
+            else if (system)
+                decision.refuse("/root/path", "the root filesystem " + shown + " lies in the host's " + system);
+        }
+    }
+
     json::Value* list = spec::field(config, "mounts", json::Kind::array, "/");
     if (!list)
         return;
@@ -143,8 +187,13 @@ void mounts(json::Value& config, const policy::Policy& policy, const Context& co
         json::Value* source = spec::field(mount, "source", json::Kind::string, where);
         if (!source || source->as_string().empty())
             throw Error(where + " is a bind mount without a source");
-        std::string resolved = spec::resolve_host_path(source->as_string(), context.bundle);
+        std::string resolved = resolve(source->as_string(), context.bundle);
         report.checked_sources[i] = resolved;
+        if (resolved.empty()) {
+            decision.refuse(where + "/source", "bind of " + source->as_string() +
+                                                   " goes through a /proc magic link or a symlink loop");
+            continue;
+        }
         std::string shown = source->as_string() + (resolved != source->as_string() ? " (" + resolved + ")" : "");
 
         // Read-only paths match the source as written or as resolved (/etc/localtime is a

@@ -25,7 +25,8 @@ using ContainerPid = std::function<std::optional<long>(const std::string& id)>;
 struct Context {
     std::string container_id;  // runc's id argument (Docker's and podman's container id)
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
-    // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached).
+    // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached; "":
+    // no cache, every profile compiled).
     std::string seccomp_cache = "/run/hardrun/seccomp-compiled";
     // Hands out the host ids of a user namespace the userNamespace control adds (create: a slice
     // held for the container; check: the one it would get). Unset, that control cannot add one.
@@ -35,6 +36,9 @@ struct Context {
     std::string idmap_unsupported = "";
     // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
     ContainerPid container_pid = nullptr;
+    // Whether the final filter is compiled with libseccomp. Always in hardrun; the fuzz harness
+    // compiles only a sample of its inputs (the BPF compile is most of the cost of one input).
+    bool compile_seccomp = true;
 };
 
 // Where a config hardrun idmapped keeps the caller's rootfs and bind sources (see

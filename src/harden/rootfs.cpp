@@ -8,9 +8,6 @@
 #include "spec/paths.hpp"
 #include "util/error.hpp"
 
-#include <climits>
-#include <cstdlib>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -32,27 +29,9 @@ json::Value* mount_at(json::Value* mounts, const std::string& path)
     return nullptr;
 }
 
-// Why `path` (root.path) names a host system directory rather than an image, or "": "/" itself
-// (a config claiming to be hardened already, with root.path "/"), a directory holding one of the
-// policy's denied paths (/var, /var/lib/docker), the kernel's and the system's own trees, and
-// hardrun's state (a config pointing there without the annotation that says what it replaced).
-std::string host_directory(const std::string& resolved, const policy::Mounts& m)
-{
-    auto under = [](const std::string& p, const std::string& dir) {
-        return p == dir || (dir == "/" ? true : p.rfind(dir + "/", 0) == 0);
-    };
-    for (const std::string& denied : m.deny)
-        if (under(denied, resolved))
-            return "the rootfs is the host directory " + resolved + ", which holds the denied path " + denied;
-    for (const char* system : {"/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run/hardrun"})
-        if (under(resolved, system))
-            return "the rootfs " + resolved + " lies in the host's " + system;
-    return "";
-}
-
 }  // namespace
 
-void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
+void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
 {
     const policy::Rootfs& want = policy.rootfs;
     Decision decision(report, "rootfs", want.mode);
@@ -60,12 +39,6 @@ void rootfs(json::Value& config, const policy::Policy& policy, const Context& co
     json::Value* root = spec::field(config, "root", json::Kind::object, "/");
     if (!root)
         throw Error("config.json has no \"root\"");
-    if (json::Value* path = spec::field(*root, "path", json::Kind::string, "/root")) {
-        report.checked_rootfs = spec::resolve_host_path(path->as_string(), context.bundle);
-        std::string why = host_directory(report.checked_rootfs, policy.mounts);
-        if (!why.empty())
-            decision.refuse("/root/path", why);
-    }
     json::Value* readonly = spec::field(*root, "readonly", json::Kind::boolean, "/root");
     if (!(readonly && readonly->as_bool()) &&
         decision.change("/root/readonly", readonly ? "is false, must be true" : "is unset, must be true"))

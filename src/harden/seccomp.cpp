@@ -130,7 +130,8 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
     }
     // What runc will load must compile; checked here so that a bad profile fails the create
     // with a clear message, before anything runs.
-    if (json::Value* final = spec::object_at(config, {"linux", "seccomp"})) {
+    json::Value* final = context.compile_seccomp ? spec::object_at(config, {"linux", "seccomp"}) : nullptr;
+    if (final) {
         try {
             seccomp::compile_cached(*final, context.seccomp_cache);
         } catch (const Error& e) {

@@ -172,6 +172,8 @@ long escaped_unit(std::string_view text, size_t i)
 // decodes it as U+FFFD: the two would read different strings. Such documents are refused.
 void refuse_unpaired_surrogates(std::string_view text)
 {
+    if (text.find("\\u") == std::string_view::npos)
+        return;  // no \u escape anywhere (nearly every config): nothing to check
     bool in_string = false;
     for (size_t i = 0; i < text.size(); ++i) {
         char c = text[i];

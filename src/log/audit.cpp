@@ -3,6 +3,7 @@
 #include "json/value.hpp"
 #include "log/runc_log.hpp"
 #include "util/fd.hpp"
+#include "util/file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -49,16 +50,26 @@ std::string audit(const policy::Policy& policy, const AuditEvent& event)
         return std::string("cannot format the audit line: ") + e.what();
     }
 
+    // Only a log nobody else can write to (or swap) is written: its directory hardrun's own
+    // (created 0750) and the file a regular one of the effective user, writable by no one else.
     const std::string& path = policy.audit_log;
     auto slash = path.rfind('/');
     if (slash != std::string::npos && slash > 0) {
-        std::string dir = path.substr(0, slash);
-        if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
-            return "cannot create the audit directory " + dir + ": " + std::strerror(errno);
+        std::string why = own_dir(path.substr(0, slash), 0750, false);
+        if (!why.empty())
+            return "audit log " + path + " not written: " + why;
     }
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640));
+    if (!fd && errno == ELOOP)
+        return "audit log " + path + " not written: it is a symbolic link";
     if (!fd)
         return "cannot open the audit log " + path + ": " + std::strerror(errno);
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return "audit log " + path + " not written: not a regular file";
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return "audit log " + path + " not written: it must be owned by uid " + std::to_string(geteuid()) +
+               " and writable by no one else";
     // One write per line: O_APPEND keeps concurrent creates' lines whole.
     ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n != ssize_t(line.size()))

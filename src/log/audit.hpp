@@ -1,5 +1,7 @@
 // The audit trail: one JSON line per create/run/restore/exec that hardrun vetted, appended to
-// the policy's audit log (default /var/log/hardrun/audit.log, mode 0640, directory 0750).
+// the policy's audit log (default /var/log/hardrun/audit.log, mode 0640, directory 0750). A log
+// that is a symlink, not a regular file, another user's, writable by group or others, or in a
+// directory that is, is not written (the returned message says why).
 #pragma once
 
 #include "harden/report.hpp"

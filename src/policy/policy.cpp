@@ -7,6 +7,7 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
+#include "util/resolve.hpp"
 #include "util/sha256.hpp"
 
 #include <dirent.h>
@@ -380,6 +381,35 @@ void section(ObjectReader& r, const char* key, Control& control, Reader read)
         control = read(*v, r.path_of(key), control);
 }
 
+// A policy or profile file: a regular file owned by root and writable by no one else.
+UniqueFd open_root_only(const std::string& path, const std::string& what)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd)
+        throw system_error("cannot open " + what + " " + path, errno);
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw Error(what + " " + path + " is not a regular file");
+    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        throw Error(what + " " + path + " must be owned by root and writable by no one else");
+    // The directories it is found through (symlinks resolved: where the file really is) too:
+    // whoever can write one of them can swap the file. A sticky one (/tmp) protects root's names.
+    Resolved real = resolve_path(AT_FDCWD, "/proc/self/fd/" + std::to_string(fd.get()), 0);
+    if (!real.fd)
+        throw system_error("cannot tell where " + what + " " + path + " is", real.error);
+    std::string dir = real.path;
+    while (dir.size() > 1) {
+        dir = dir.substr(0, std::max<size_t>(dir.rfind('/'), 1));
+        struct stat d {};
+        if (::lstat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode))
+            throw Error(what + " " + path + ": cannot check its directory " + dir);
+        if (d.st_uid != 0 || ((d.st_mode & (S_IWGRP | S_IWOTH)) && !(d.st_mode & S_ISVTX)))
+            throw Error(what + " " + path + ": its directory " + dir +
+                        " must be owned by root and writable by no one else");
+    }
+    return fd;
+}
+
 // The seccomp profile the policy names, read (a file counts in the policy's digest).
 void load_seccomp_profile(Policy& p)
 {
@@ -387,13 +417,12 @@ void load_seccomp_profile(Policy& p)
         p.seccomp.profile_text = builtin_seccomp_text;
         return;
     }
-    UniqueFd fd(::open(p.seccomp.profile_source.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd)
-        throw system_error("/seccomp/profile: cannot open " + p.seccomp.profile_source, errno);
-    struct stat st {};
-    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        throw Error("/seccomp/profile: " + p.seccomp.profile_source +
-                    " must be a regular file owned by root and writable by no one else");
+    UniqueFd fd;
+    try {
+        fd = open_root_only(p.seccomp.profile_source, "seccomp profile");
+    } catch (const Error& e) {
+        throw Error(std::string("/seccomp/profile: ") + e.what());
+    }
     p.seccomp.profile_text = read_all(fd.get(), max_policy_bytes, p.seccomp.profile_source);
     p.digest = "sha256:" + sha256_hex(p.digest + p.seccomp.profile_text);
 }
@@ -503,19 +532,9 @@ std::optional<std::string> runtime_setting(const std::optional<std::string>& req
 Policy load(const std::optional<std::string>& requested)
 {
     std::string path = policy_path(requested);
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-        if (errno == ENOENT && !requested)
-            return parse(builtin_policy_text, "built-in");
-        throw system_error("cannot open policy " + path, errno);
-    }
-    struct stat st {};
-    if (fstat(fd.get(), &st) != 0)
-        throw system_error("cannot stat policy " + path, errno);
-    if (!S_ISREG(st.st_mode))
-        throw Error("policy " + path + " is not a regular file");
-    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        throw Error("policy " + path + " must be owned by root and writable by no one else");
+    if (!requested && ::access(path.c_str(), F_OK) != 0 && errno == ENOENT)
+        return parse(builtin_policy_text, "built-in");
+    UniqueFd fd = open_root_only(path, "policy");
     return parse(read_all(fd.get(), max_policy_bytes, "policy " + path), path);
 }
 

@@ -168,7 +168,9 @@ Policy parse(std::string_view text, const std::string& source);
 
 // The policy to use: `requested` (--hardrun-policy: a path, or a profile name looked up in
 // the installed profiles directory), else the system policy file if it exists, else the
-// built-in default. A file must be a regular file owned by root and writable by no one else.
+// built-in default. A file (and a seccomp profile file it names) must be a regular file owned
+// by root and writable by no one else, and so must every directory it lies in (symlinks
+// resolved; a sticky directory such as /tmp excepted): whoever could write one could swap it.
 Policy load(const std::optional<std::string>& requested);
 
 // Every policy a config may carry the digest of: the built-in one, the system policy file,

@@ -83,7 +83,10 @@ std::string locate(const std::optional<std::string>& from_flag, const std::optio
         return wanted;
     }
 
-    const char* env_path = getenv("PATH");
+    // PATH is the only environment variable hardrun reads, and only for a caller who is root
+    // (real and effective uid 0, no set-ID or file-capability elevation): for anyone else the
+    // system directories are searched, so no environment can choose the runtime for them.
+    const char* env_path = getuid() == 0 && geteuid() == 0 ? secure_getenv("PATH") : nullptr;
     std::string search = env_path && *env_path ? env_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     size_t start = 0;
     while (start <= search.size()) {

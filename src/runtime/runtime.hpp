@@ -8,8 +8,10 @@
 namespace hardrun::runtime {
 
 // The real runtime: `from_flag` (--hardrun-runtime), else `from_policy`, else "runc".
-// A name without '/' is searched on PATH. Never hardrun itself (it may be installed under
-// the name runc): such a candidate is skipped on PATH and an error when named explicitly.
+// A name without '/' is searched on PATH when the caller is root, else in the system
+// directories (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin). Never hardrun
+// itself (it may be installed under the name runc): such a candidate is skipped on PATH and an
+// error when named explicitly.
 std::string locate(const std::optional<std::string>& from_flag, const std::optional<std::string>& from_policy);
 
 // execv the runtime with `args` (the caller's argv without argv[0] and hardrun's own options).

@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -308,18 +309,23 @@ std::string cache_key(const std::string& text)
 
 void compile_cached(const json::Value& oci, const std::string& cache_dir)
 {
-    std::string digest = cache_key(json::serialize(oci));
-    std::string marker = cache_dir + "/" + digest;
+    if (cache_dir.empty()) {
+        compile(oci);
+        return;
+    }
+    // Only a cache nobody else can write is read or written (/run/hardrun 0711, the cache 0700,
+    // both the effective user's); otherwise every profile is compiled.
+    std::string parent = cache_dir.substr(0, cache_dir.rfind('/'));
+    if ((!parent.empty() && !own_dir(parent, 0711, false).empty()) || !own_dir(cache_dir, 0700, true).empty()) {
+        compile(oci);
+        return;
+    }
+    std::string marker = cache_dir + "/" + cache_key(json::serialize(oci));
     struct stat st {};
-    if (::stat(marker.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+    if (::lstat(marker.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
         return;
     compile(oci);
-    // Remember it; a cache that cannot be written only costs the next create a compile.
-    std::string parent = cache_dir.substr(0, cache_dir.rfind('/'));
-    ::mkdir(parent.c_str(), 0711);  // /run/hardrun: remapped container roots reach their rootfs through it
-    ::mkdir(cache_dir.c_str(), 0700);
-    if (::stat(cache_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-        return;
+    // Remember it; a marker that cannot be written only costs the next create a compile.
     UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
 }
 

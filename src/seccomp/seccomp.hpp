@@ -26,7 +26,7 @@ void compile(const json::Value& oci);
 // compile(), remembered: a profile that compiled once (by a 128-bit hash of its serialisation) is
 // not compiled again. Compiling Docker's or hardrun's default costs about 10 ms, and nearly
 // every container carries one of a few profiles. The verdicts live in `cache_dir` (created
-// 0700; without it, every profile is compiled).
+// 0700; when it is "" or cannot be made, every profile is compiled).
 void compile_cached(const json::Value& oci, const std::string& cache_dir = "/run/hardrun/seccomp-compiled");
 
 // The file name compile_cached() keeps a verdict under.

@@ -1,7 +1,5 @@
 #include "spec/paths.hpp"
 
-#include <climits>
-#include <cstdlib>
 
 #include <vector>
 
@@ -38,15 +36,6 @@ std::string clean_path(std::string_view path)
         out += parts[k];
     }
     return out.empty() ? "." : out;
-}
-
-std::string resolve_host_path(const std::string& path, const std::string& bundle)
-{
-    std::string full = !path.empty() && path[0] == '/' ? path : (bundle.empty() ? "." : bundle) + "/" + path;
-    char buf[PATH_MAX];
-    if (realpath(full.c_str(), buf))
-        return buf;
-    return clean_path(full);
 }
 
 }  // namespace hardrun::spec

@@ -1,16 +1,97 @@
 #include "util/file.hpp"
 
 #include "util/error.hpp"
+#include "util/resolve.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace hardrun {
+namespace {
+
+// Termination signals held back while a file is replaced, so that a SIGTERM (a caller's
+// timeout) lands before the temp file exists or after the rename, never in between. Pending
+// ones are delivered when the mask is restored, and kill hardrun then as they would have.
+class TerminationSignalsHeld {
+public:
+    TerminationSignalsHeld()
+    {
+        sigset_t held;
+        sigemptyset(&held);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT})
+            sigaddset(&held, sig);
+        active_ = pthread_sigmask(SIG_BLOCK, &held, &saved_) == 0;
+    }
+    TerminationSignalsHeld(const TerminationSignalsHeld&) = delete;
+    TerminationSignalsHeld& operator=(const TerminationSignalsHeld&) = delete;
+    ~TerminationSignalsHeld()
+    {
+        if (active_)
+            pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+    }
+
+private:
+    sigset_t saved_ {};
+    bool active_ = false;
+};
+
+// ".NAME.hardrun-" followed by 16 hex digits: a temp file of replace_dir_file.
+bool is_temp_of(const char* entry, const std::string& prefix)
+{
+    if (std::strncmp(entry, prefix.c_str(), prefix.size()) != 0 || std::strlen(entry) != prefix.size() + 16)
+        return false;
+    for (const char* p = entry + prefix.size(); *p; ++p)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+// Temp files left by a replacement that was killed (SIGKILL, a crash, power loss) before its
+// rename. A live writer holds an exclusive flock on its temp file, so only files nobody holds
+// are removed. Best effort: a leftover is never read by anyone, only untidy.
+void remove_stale_temps(const DirFile& file, const std::string& prefix)
+{
+    int listing = ::openat(file.dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (listing < 0)
+        return;
+    DIR* d = fdopendir(listing);
+    if (!d) {
+        ::close(listing);
+        return;
+    }
+    while (dirent* e = readdir(d)) {
+        if (!is_temp_of(e->d_name, prefix))
+            continue;
+        UniqueFd fd(::openat(file.dir.get(), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+        struct stat st {};
+        if (fd && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
+            ::unlinkat(file.dir.get(), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+// The directory a file is read from and replaced in, resolved once (util/resolve.hpp). Symlinks
+// on the way are followed (runc follows them to the same directory); /proc magic links are not.
+UniqueFd open_dir(const std::string& dir)
+{
+    Resolved r = resolve_path(AT_FDCWD, dir, RESOLVE_NO_MAGICLINKS, O_DIRECTORY);
+    if (!r.fd && r.error == ELOOP)
+        throw Error("cannot open directory " + dir + ": it goes through a /proc magic link or a symlink loop");
+    if (!r.fd)
+        throw system_error("cannot open directory " + dir, r.error);
+    return std::move(r.fd);
+}
+
+}  // namespace
 
 std::string read_all(int fd, size_t max_bytes, const std::string& what)
 {
@@ -41,9 +122,7 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes)
     if (f.name.empty() || f.name == "." || f.name == "..")
         throw Error(path + " does not name a file");
 
-    f.dir = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!f.dir)
-        throw system_error("cannot open directory " + dir, errno);
+    f.dir = open_dir(dir);
     UniqueFd fd(::openat(f.dir.get(), f.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         if (errno == ELOOP)
@@ -58,15 +137,40 @@ DirFile read_dir_file(const std::string& path, size_t max_bytes)
     return f;
 }
 
+std::string own_dir(const std::string& path, mode_t mode, bool tighten)
+{
+    bool created = ::mkdir(path.c_str(), mode) == 0;
+    if (!created && errno != EEXIST)
+        return "cannot create " + path + ": " + std::strerror(errno);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd && (errno == ELOOP || errno == ENOTDIR))
+        return path + " is not a directory (or is a symbolic link)";
+    if (!fd || fstat(fd.get(), &st) != 0)
+        return "cannot open " + path + ": " + std::strerror(errno);
+    if (st.st_uid != geteuid())
+        return path + " is owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(geteuid());
+    mode_t have = st.st_mode & 07777;
+    mode_t want = created ? mode : tighten ? (have & mode) : have;  // created: undo the umask
+    if (want != have && fchmod(fd.get(), want) != 0)
+        return "cannot set the mode of " + path + ": " + std::strerror(errno);
+    if (want & (S_IWGRP | S_IWOTH))
+        return path + " is writable by group or others";
+    return "";
+}
+
 void replace_dir_file(const DirFile& file, std::string_view text)
 {
+    const std::string prefix = "." + file.name + ".hardrun-";
+    remove_stale_temps(file, prefix);
     uint64_t nonce = 0;
     if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce)
         nonce = uint64_t(getpid()) << 20 ^ uint64_t(time(nullptr));
-    char suffix[40];
-    std::snprintf(suffix, sizeof suffix, ".hardrun-%016llx", static_cast<unsigned long long>(nonce));
-    std::string temp = "." + file.name + suffix;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(nonce));
+    std::string temp = prefix + hex;
 
+    TerminationSignalsHeld held;
     UniqueFd fd(::openat(file.dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd)
         throw system_error("cannot create a temporary file next to " + file.path, errno);
@@ -75,6 +179,9 @@ void replace_dir_file(const DirFile& file, std::string_view text)
         ::unlinkat(file.dir.get(), temp.c_str(), 0);
         return system_error(what + " " + file.path, saved);
     };
+    // Ours while we live: remove_stale_temps() of a concurrent writer leaves it alone.
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        throw fail("cannot lock the temporary file for", errno);
     if (fchown(fd.get(), file.st.st_uid, file.st.st_gid) != 0)
         throw fail("cannot set the owner of the new", errno);
     if (fchmod(fd.get(), file.st.st_mode & 07777) != 0)
@@ -111,9 +218,7 @@ void write_file_atomically(const std::string& path, std::string_view text, mode_
         std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
         file.path = path;
         file.name = slash == std::string::npos ? path : path.substr(slash + 1);
-        file.dir = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!file.dir)
-            throw system_error("cannot open directory " + dir, errno);
+        file.dir = open_dir(dir);
         file.st.st_mode = S_IFREG | mode;
         file.st.st_uid = geteuid();
         file.st.st_gid = getegid();

@@ -27,9 +27,22 @@ struct DirFile {
 // Open `path` (its last component must be a regular file, not a symlink) and read it.
 DirFile read_dir_file(const std::string& path, size_t max_bytes);
 
-// Replace the file with `text`: temp file in the same directory with the same owner and mode,
-// written, fsync'ed, renamed over the original.
+// Replace the file with `text`: temp file in the same directory (.NAME.hardrun-<16 hex>) with
+// the same owner and mode, written, fsync'ed, renamed over the original. Whatever kills the
+// process, the file is the old or the new bytes. SIGTERM, SIGINT, SIGHUP and SIGQUIT are held
+// back until the replacement is complete or undone (then they act as usual), so they never leave
+// the temp file behind; SIGKILL can, between its creation and the rename. Such a leftover is
+// never read (runc reads NAME only), and the next replacement in that directory removes it: a
+// writer holds an exclusive flock on its temp file, and only temp files nobody holds are removed.
 void replace_dir_file(const DirFile& file, std::string_view text);
+
+// A directory of hardrun's own (/run/hardrun 0711, its seccomp cache 0700, the audit log's
+// 0750): created with exactly `mode` when missing (its parent must exist), and trusted only when
+// it is a directory, not a symlink, owned by the effective user, and writable by no one else.
+// `tighten`: an existing one also loses the permission bits `mode` does not grant (the state
+// dirs; an administrator's choice for the audit directory is kept). Returns "" when it can be
+// trusted, else why not.
+std::string own_dir(const std::string& path, mode_t mode, bool tighten);
 
 // Write `text` to `path` the same way, whether or not it exists (a new file gets `mode`, root's).
 void write_file_atomically(const std::string& path, std::string_view text, mode_t mode);

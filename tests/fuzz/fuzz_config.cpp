@@ -3,6 +3,9 @@
 //  - serialise(parse(x)) parses to the same value (round trip);
 //  - hardening a hardened config changes nothing (idempotence);
 //  - whatever is refused or thrown is a hardrun::Error (a clear message), never a crash.
+// Every input goes through the seccomp control (render, deny list, clone/personality rules);
+// the libseccomp compile of the result, which costs more than all the rest together, runs for
+// one input in 16 (chosen by a hash of the input, so a crash reproduces), uncached.
 #include "harden/pipeline.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
@@ -22,7 +25,18 @@ const policy::Policy& default_policy()
     return p;
 }
 
-harden::Context context() { return harden::Context{"fuzz", "/nonexistent", "/tmp/hardrun-fuzz-seccomp-cache"}; }
+harden::Context context(std::string_view input)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : input)
+        h = (h ^ c) * 0x100000001b3ull;
+    harden::Context c{"fuzz", "/nonexistent", ""};
+    c.compile_seccomp = (h >> 32) % 16 == 0;
+    // A fixed id range: the user-namespace control adds its namespace and mappings, and every
+    // control after it runs (no /etc/subuid is read, nothing is mounted).
+    c.allocate_ids = [](const policy::UserNamespace&) { return idmap::IdRange{100000, 100000, 65536}; };
+    return c;
+}
 
 void require(bool ok)
 {
@@ -41,17 +55,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     } catch (const Error&) {
         return 0;
     }
+    const harden::Context ctx = context(text);
     std::string once = json::serialize(config);
     require(json::parse(once) == config);
     try {
-        harden::harden_config(config, default_policy(), context());
+        harden::harden_config(config, default_policy(), ctx);
     } catch (const Error&) {
         return 0;
     }
     std::string hardened = json::serialize(config);
     harden::Report second;
     try {
-        second = harden::harden_config(config, default_policy(), context());
+        second = harden::harden_config(config, default_policy(), ctx);
     } catch (const Error&) {
         std::abort();  // what hardrun wrote, it must read back
     }

@@ -1,9 +1,11 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/resolve.hpp"
 #include "util/sha256.hpp"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +55,28 @@ Test(file, replace_is_atomic_and_keeps_mode_and_owner)
     system(("rm -rf " + dir).c_str());
 }
 
+Test(file, replace_removes_stale_temp_files_but_not_held_ones)
+{
+    std::string dir = temp_dir();
+    std::string path = dir + "/config.json";
+    write(path, "old");
+    write(dir + "/.config.json.hardrun-0123456789abcdef", "partial");  // a killed writer's
+    write(dir + "/.config.json.hardrun-fedcba9876543210", "partial");  // a live writer's
+    write(dir + "/.config.json.hardrun-notours", "x");
+    write(dir + "/.other.json.hardrun-0123456789abcdef", "x");
+    int held = open((dir + "/.config.json.hardrun-fedcba9876543210").c_str(), O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(held, 0);
+    cr_assert_eq(flock(held, LOCK_EX), 0);
+    replace_dir_file(read_dir_file(path, 1024), "new");
+    cr_assert_eq(access((dir + "/.config.json.hardrun-0123456789abcdef").c_str(), F_OK), -1);
+    cr_assert_eq(access((dir + "/.config.json.hardrun-fedcba9876543210").c_str(), F_OK), 0);
+    cr_assert_eq(access((dir + "/.config.json.hardrun-notours").c_str(), F_OK), 0);
+    cr_assert_eq(access((dir + "/.other.json.hardrun-0123456789abcdef").c_str(), F_OK), 0);
+    cr_assert_eq(read_dir_file(path, 1024).text, "new");
+    close(held);
+    system(("rm -rf " + dir).c_str());
+}
+
 Test(file, refuses_symlinks_non_regular_and_oversize)
 {
     std::string dir = temp_dir();
@@ -67,6 +91,71 @@ Test(file, refuses_symlinks_non_regular_and_oversize)
     cr_assert_throw(read_dir_file(dir + "/big.json", 1024), Error);
     cr_assert_throw(read_dir_file(dir + "/missing.json", 1024), Error);
     cr_assert_throw(read_dir_file(dir + "/", 1024), Error);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(resolve, one_kernel_walk_and_the_kernels_name)
+{
+    std::string dir = temp_dir();
+    mkdir((dir + "/real").c_str(), 0755);
+    write(dir + "/real/file", "x");
+    cr_assert_eq(symlink("real", (dir + "/link").c_str()), 0);
+    cr_assert_eq(symlink("/etc", (dir + "/etc").c_str()), 0);
+    cr_assert_eq(symlink("loop", (dir + "/loop").c_str()), 0);
+
+    Resolved r = resolve_path(AT_FDCWD, dir + "/link/./file");
+    cr_assert(r.fd && r.error == 0);
+    cr_assert_eq(r.path, dir + "/real/file");
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/etc").path, "/etc");
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/missing").error, ENOENT);
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/loop").error, ELOOP);
+    // /proc magic links (another process's root, an fd) are not followed by default.
+    Resolved magic = resolve_path(AT_FDCWD, "/proc/self/root/etc");
+    cr_assert(!magic.fd);
+    cr_assert_eq(magic.error, ELOOP);
+    cr_assert_eq(resolve_path(AT_FDCWD, "/proc/self/root", 0).path, "/");
+    // Stricter walks: no symlinks at all; nothing outside the starting directory.
+    cr_assert_eq(resolve_path(AT_FDCWD, dir + "/link/file", RESOLVE_NO_SYMLINKS).error, ELOOP);
+    UniqueFd base(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    cr_assert_eq(resolve_path(base.get(), "real/file", RESOLVE_BENEATH).path, dir + "/real/file");
+    cr_assert_eq(resolve_path(base.get(), "etc", RESOLVE_BENEATH).error, EXDEV);
+    cr_assert_eq(resolve_path(base.get(), "../", RESOLVE_BENEATH).error, EXDEV);
+    cr_assert_eq(resolve_path(base.get(), "real/file", RESOLVE_NO_MAGICLINKS, O_DIRECTORY).error, ENOTDIR);
+    system(("rm -rf " + dir).c_str());
+}
+
+Test(file, own_dir_creates_exactly_and_trusts_only_its_own)
+{
+    std::string dir = temp_dir();
+    mode_t old_umask = umask(077);
+    cr_assert_eq(own_dir(dir + "/state", 0711, true), "");
+    umask(old_umask);
+    struct stat st {};
+    cr_assert_eq(stat((dir + "/state").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0711u, "umask applied: %o", st.st_mode & 07777);
+    // Existing: looser bits removed when tightening, kept (if safe) otherwise.
+    mkdir((dir + "/loose").c_str(), 0755);
+    chmod((dir + "/loose").c_str(), 0755);
+    cr_assert_eq(own_dir(dir + "/loose", 0750, false), "");
+    cr_assert_eq(stat((dir + "/loose").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0755u);
+    cr_assert_eq(own_dir(dir + "/loose", 0700, true), "");
+    cr_assert_eq(stat((dir + "/loose").c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0700u);
+    // Not trusted: writable by others (not tightened), a symlink, a file, another user's.
+    mkdir((dir + "/open").c_str(), 0777);
+    chmod((dir + "/open").c_str(), 0777);
+    cr_assert_neq(own_dir(dir + "/open", 0750, false), "");
+    cr_assert_eq(symlink((dir + "/state").c_str(), (dir + "/link").c_str()), 0);
+    cr_assert_neq(own_dir(dir + "/link", 0711, true), "");
+    write(dir + "/file", "x");
+    cr_assert_neq(own_dir(dir + "/file", 0711, true), "");
+    cr_assert_neq(own_dir(dir + "/missing/state", 0711, true), "");
+    if (geteuid() == 0) {
+        mkdir((dir + "/theirs").c_str(), 0700);
+        cr_assert_eq(chown((dir + "/theirs").c_str(), 1234, 1234), 0);
+        cr_assert_neq(own_dir(dir + "/theirs", 0700, true), "");
+    }
     system(("rm -rf " + dir).c_str());
 }
 

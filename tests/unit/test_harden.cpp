@@ -742,6 +742,37 @@ Test(mounts, symlinks_are_resolved_before_the_check)
     cr_assert(refusal->detail.find("(/etc)") != std::string::npos, "%s", refusal->detail.c_str());
 }
 
+Test(mounts, magic_links_and_loops_are_refused)
+{
+    for (const char* source : {"/proc/self/root", "/proc/self/root/srv", "/proc/1/cwd", "/proc/self/fd/0"}) {
+        harden::Report report = with_bind(source);
+        cr_assert(refused_mount(report), "%s not refused", source);
+    }
+    system("rm -rf /tmp/hardrun-unit-loop && mkdir -p /tmp/hardrun-unit-loop && ln -s l /tmp/hardrun-unit-loop/l");
+    harden::Report report = with_bind("/tmp/hardrun-unit-loop/l");
+    system("rm -rf /tmp/hardrun-unit-loop");
+    cr_assert(refused_mount(report));
+    cr_assert(report.refused.back().detail.find("magic link or a symlink loop") != std::string::npos);
+}
+
+Test(mounts, root_filesystem_must_not_be_or_contain_a_denied_path)
+{
+    system("rm -rf /tmp/hardrun-unit-root && mkdir -p /tmp/hardrun-unit-root/b/rootfs && "
+           "ln -s / /tmp/hardrun-unit-root/b/to-host && ln -s /var /tmp/hardrun-unit-root/b/to-var");
+    auto refused_root = [](const std::string& path) {
+        json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":")" + path + R"("}})");
+        harden::Report report = harden::harden_config(config, default_policy(), test::context("id", "/tmp/hardrun-unit-root/b"));
+        return std::any_of(report.refused.begin(), report.refused.end(),
+                           [](const harden::Finding& f) { return f.control == "mounts" && f.path == "/root/path"; });
+    };
+    for (const char* path : {"/", "to-host", "/tmp/hardrun-unit-root/b/to-host", "to-var", "/etc/..", "/proc/self/root",
+                             "/etc", "/run/hardrun/containers/x/rootfs"})
+        cr_assert(refused_root(path), "%s not refused", path);
+    for (const char* path : {"rootfs", "/tmp/hardrun-unit-root/b/rootfs", "missing", "/var/lib/docker/overlay2/x/merged"})
+        cr_assert(!refused_root(path), "%s refused", path);
+    system("rm -rf /tmp/hardrun-unit-root");
+}
+
 Test(mounts, engines_own_files_are_allowed_by_shape)
 {
     std::string docker = "/var/lib/docker/containers/" + std::string(docker_id);

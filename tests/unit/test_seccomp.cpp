@@ -164,3 +164,34 @@ Test(seccomp, compiled_verdicts_are_cached_bad_profiles_never)
     std::string cmd = "test $(ls " + cache + " | wc -l) -eq 1 && rm -rf " + dir;
     cr_assert_eq(system(cmd.c_str()), 0);
 }
+
+Test(seccomp, a_cache_others_can_write_is_not_used)
+{
+    char dir[] = "/tmp/hardrun-unit-seccomp-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    json::Value good = seccomp::render(default_profile(), {"CAP_KILL"});
+    std::string marker_name = "/" + seccomp::cache_key(json::serialize(good));
+    // Looser than 0700 but ours: tightened, then used.
+    std::string loose = std::string(dir) + "/loose";
+    cr_assert_eq(mkdir(loose.c_str(), 0777), 0);
+    chmod(loose.c_str(), 0777);
+    seccomp::compile_cached(good, loose);
+    struct stat st {};
+    cr_assert_eq(stat(loose.c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700u);
+    cr_assert_eq(access((loose + marker_name).c_str(), F_OK), 0);
+    // A symlink, or a parent others can write: compiled, nothing remembered there.
+    std::string target = std::string(dir) + "/target";
+    cr_assert_eq(mkdir(target.c_str(), 0700), 0);
+    cr_assert_eq(symlink(target.c_str(), (std::string(dir) + "/link").c_str()), 0);
+    seccomp::compile_cached(good, std::string(dir) + "/link");
+    cr_assert_eq(access((target + marker_name).c_str(), F_OK), -1);
+    std::string open_parent = std::string(dir) + "/open";
+    cr_assert_eq(mkdir(open_parent.c_str(), 0700), 0);
+    chmod(open_parent.c_str(), 0777);
+    seccomp::compile_cached(good, open_parent + "/cache");
+    cr_assert_eq(access((open_parent + "/cache" + marker_name).c_str(), F_OK), -1);
+    cr_assert_eq(stat(open_parent.c_str(), &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0777u, "a parent that is not hardrun's own is never chmod'ed");
+    system(("rm -rf " + std::string(dir)).c_str());
+}
