@@ -9,7 +9,7 @@ set -euo pipefail
 build=(g++ clang libclang-rt-14-dev meson ninja-build pkg-config git libseccomp-dev libcap-ng-dev libyajl-dev libmount-dev libcriterion-dev)
 runtime=(runc)
 # Real callers and tools for the integration and end-to-end tests.
-test=(busybox-static python3 python3-pytest python3-yaml time docker.io containerd podman util-linux debootstrap gcc libc6-dev
+test=(busybox-static python3 python3-pytest python3-yaml time docker.io iptables iproute2 containerd podman util-linux debootstrap gcc libc6-dev
       containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf strace)
 
 packages=("${build[@]}" "${runtime[@]}")

@@ -1,6 +1,7 @@
 """Private container engines for hardrun's end-to-end tests (stdlib only, run as root).
 
-PrivateDockerd(runtimes, default_runtime=None, extra_config=None, env=None, containerd="private")
+PrivateDockerd(runtimes, default_runtime=None, extra_config=None, env=None, containerd="private",
+               netns=False)
     A dockerd (Debian's docker.io 20.10) with everything it writes under one fresh temp dir
     /tmp/hardrun-e2e-XXXXXXXX: daemon.json, data-root, exec-root, pidfile, API socket, trust
     key, the CLI's config dir and the daemon log. Its containerd is private too:
@@ -11,6 +12,16 @@ PrivateDockerd(runtimes, default_runtime=None, extra_config=None, env=None, cont
         under <exec-root>/containerd, root under <data-root>/containerd. That containerd's
         opt plugin creates /opt/containerd/{bin,lib} (dockerd 20.10 gives no way to move it).
     The host network is left alone (no bridge, no iptables, no ip-forward, no masquerade).
+    netns=True: Docker's default bridge network, kept off the host: dockerd runs in a network
+      namespace of its own (nsenter --net=<tmp>/netns, created with `unshare --net=FILE`, so
+      the namespace is a bind mount under the temp dir, removed with it; nothing in
+      /run/netns), where it creates docker0 (bip NETNS_BIP), its iptables rules (nftables
+      tables are per namespace), ip_forward and masquerading. Only dockerd's network
+      namespace changes: it shares the host's mount namespace, and a private containerd, its
+      shims and the runtimes stay in the host's network namespace (a managed one, dockerd's
+      child, would share dockerd's); runc creates each container's namespace and dockerd
+      moves the veth's far end into it. netns_run(argv) runs a command in that namespace
+      (say, a server on the bridge gateway); netns_argv(argv) is its command line.
     In managed mode it refuses to start when /run/containerd/containerd.sock exists, because
     dockerd 20.10 would then silently use that (system) containerd.
 
@@ -80,6 +91,8 @@ REPO_DIR = os.path.dirname(os.path.dirname(LIB_DIR))
 INSTALL_SH = os.path.join(REPO_DIR, "contrib", "install.sh")
 DEFAULT_IMAGE = "hardrun-test/busybox:latest"
 SYSTEM_CONTAINERD_SOCK = "/run/containerd/containerd.sock"
+# PrivateDockerd(netns=True): docker0's address inside dockerd's own network namespace.
+NETNS_BIP = "172.31.250.1/24"
 # Directories the engines create on the host by themselves; deepest first.
 HOST_DIRS = ("/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd/fifo",
              "/run/containerd/runc/k8s.io", "/run/containerd/runc", "/run/containerd", "/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
@@ -109,6 +122,9 @@ DOCKERD = _exe("HARDRUN_DOCKERD", "/usr/sbin/dockerd", "dockerd")
 CONTAINERD = _exe("HARDRUN_CONTAINERD", "/usr/bin/containerd", "containerd")
 CTR = _exe("HARDRUN_CTR", "/usr/bin/ctr", "ctr")
 PODMAN = _exe("HARDRUN_PODMAN", "/usr/bin/podman", "podman")
+NSENTER = _exe("HARDRUN_NSENTER", "/usr/bin/nsenter", "nsenter")
+UNSHARE = _exe("HARDRUN_UNSHARE", "/usr/bin/unshare", "unshare")
+IP = _exe("HARDRUN_IP", "/usr/sbin/ip", "/sbin/ip", "ip")
 RUNC = _exe("HARDRUN_RUNC", "/usr/sbin/runc", "runc")
 
 
@@ -598,8 +614,9 @@ class PrivateDockerd(_Private):
     _RESERVED = ("data-root", "exec-root", "pidfile", "hosts", "graph", "containerd")
 
     def __init__(self, runtimes=None, default_runtime=None, extra_config=None, env=None,
-                 containerd="private", start_timeout=60):
+                 containerd="private", start_timeout=60, netns=False):
         super().__init__()
+        self.netns = bool(netns)
         if containerd not in ("private", "managed"):
             raise ValueError("containerd must be 'private' or 'managed'")
         self.containerd_mode = containerd
@@ -639,6 +656,27 @@ class PrivateDockerd(_Private):
         return self.path("dockerd.log")
 
     @property
+    def netns_path(self):
+        """netns=True: the bind mount holding dockerd's network namespace."""
+        return self.path("netns") if self.netns else None
+
+    def netns_argv(self, *argv):
+        """argv run in dockerd's network namespace (only the network namespace is entered)."""
+        if not self.netns:
+            raise RuntimeError("PrivateDockerd was started without netns=True")
+        return [NSENTER, "--net=" + self.netns_path, *argv]
+
+    def netns_run(self, *argv, check=True, timeout=60):
+        return run_cmd(self.netns_argv(*argv), check=check, timeout=timeout)
+
+    def _make_netns(self):
+        # A persistent namespace is a bind mount of /proc/PID/ns/net onto a file; unshare makes
+        # it on our file, so unmount_under(tmp) at stop() drops the last reference.
+        open(self.netns_path, "w").close()
+        run_cmd([UNSHARE, "--net=" + self.netns_path, "true"], timeout=30)
+        self.netns_run(IP, "link", "set", "lo", "up")
+
+    @property
     def containerd_socket(self):
         if self.containerd is not None:
             return self.containerd.socket
@@ -660,14 +698,18 @@ class PrivateDockerd(_Private):
             self.containerd = PrivateContainerd(namespace="moby", env=self.env,
                                                 base_dir=self.path("containerd"))
             self.containerd.start()
+        if self.netns:
+            self._make_netns()
+            # Docker's defaults, in dockerd's own network namespace.
+            network = {"bip": NETNS_BIP, "iptables": True, "ip6tables": False,
+                       "ip-forward": True, "ip-masq": True}
+        else:
+            # Leave the host network alone.
+            network = {"bridge": "none", "iptables": False, "ip6tables": False,
+                       "ip-forward": False, "ip-masq": False}
         config = {
             "runtimes": self.runtimes,
-            # Leave the host network alone.
-            "bridge": "none",
-            "iptables": False,
-            "ip6tables": False,
-            "ip-forward": False,
-            "ip-masq": False,
+            **network,
             "userland-proxy": False,
             # dockerd 20.10 would otherwise create /etc/docker/key.json.
             "deprecated-key-path": self.path("key.json"),
@@ -684,6 +726,8 @@ class PrivateDockerd(_Private):
                 "-H", "unix://" + self.socket]
         if self.containerd is not None:
             argv += ["--containerd", self.containerd.socket]
+        if self.netns:
+            argv = self.netns_argv(*argv)  # nsenter execs dockerd: same pid
         self._start_process(argv, "dockerd.log", env=self.env)
         self._wait_ready(lambda: self.docker("info", "--format", "{{.ServerVersion}}",
                                              check=False, timeout=10),
