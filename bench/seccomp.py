@@ -54,7 +54,16 @@ def main():
         c = json.load(open(os.path.join(probe, "config.json")))
         del c["linux"]["seccomp"]
         json.dump(c, open(os.path.join(probe, "config.json"), "w"))
-        subprocess.run([args.hardrun, "--hardrun-runtime", "/bin/true", "create", "-b", probe, "probe"], check=True)
+        # The user-namespace control in audit mode throughout: this measures seccomp, and a
+        # create through /bin/true keeps no container whose delete would remove its state.
+        policy = os.path.join(work, "policy.json")
+        audit = os.path.join(work, "policy-audit.json")
+        p = json.load(open(os.path.join(REPO, "profiles", "policy.json")))
+        p["audit"] = {"log": os.path.join(work, "audit.log")}
+        p["userNamespace"] = {"mode": "audit"}
+        json.dump(p, open(policy, "w"))
+        subprocess.run([args.hardrun, "--hardrun-policy", policy, "--hardrun-runtime", "/bin/true", "create", "-b",
+                        probe, "probe"], check=True)
         hardened = json.load(open(os.path.join(probe, "config.json")))["linux"]["seccomp"]
         filters = {"no filter": None, "Docker's default": docker["linux"]["seccomp"], "hardrun's default": hardened}
 
@@ -80,11 +89,6 @@ def main():
             result["filters"][name] = {"ns": statistics.median(ns[name]), "allowed": allowed_names(filters[name])}
 
         # Cost of rendering + compiling the filter in hardrun's create step.
-        policy = os.path.join(work, "policy.json")
-        audit = os.path.join(work, "policy-audit.json")
-        p = json.load(open(os.path.join(REPO, "profiles", "policy.json")))
-        p["audit"] = {"log": os.path.join(work, "audit.log")}
-        json.dump(p, open(policy, "w"))
         p["seccomp"]["mode"] = "audit"
         json.dump(p, open(audit, "w"))
         original = json.dumps(c)
