@@ -38,7 +38,7 @@ c = json.load(open(path))
 caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
         "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
         "CAP_AUDIT_WRITE"]
-c["process"].update(terminal=False, noNewPrivileges=False, args=["grep", "-E", "^Cap|NoNewPrivs", "/proc/self/status"],
+c["process"].update(terminal=False, noNewPrivileges=False, args=["sh", "-c", "grep -E '^Cap|NoNewPrivs' /proc/self/status; echo uid_map: $(cat /proc/self/uid_map)"],
                     capabilities={s: caps for s in ("bounding", "effective", "permitted")})
 c["root"] = {"path": rootfs, "readonly": True}
 json.dump(c, open(path, "w"), indent=2)
