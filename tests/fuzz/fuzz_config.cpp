@@ -38,6 +38,20 @@ harden::Context context(std::string_view input)
     return c;
 }
 
+}  // namespace
+
+// libseccomp 2.5.4 (Debian 12) itself leaks 96 bytes per chain node when some rules with an
+// argument condition are added to a filter with x86 and x32 besides x86_64 (found by this
+// harness; reproduced with a plain C program calling seccomp_rule_add_array and
+// seccomp_release under valgrind). hardrun releases every filter it builds; the leak is
+// inside the library, so it is the one leak this harness does not report.
+extern "C" const char* __lsan_default_suppressions()
+{
+    return "leak:seccomp_rule_add_array\n";
+}
+
+namespace {
+
 void require(bool ok)
 {
     if (!ok)
