@@ -10,6 +10,7 @@ import time
 import pytest
 
 import daemons
+from testenv import hardrun_slices
 
 IMAGE = daemons.DEFAULT_IMAGE
 BIP = ipaddress.ip_interface(daemons.NETNS_BIP)
@@ -18,16 +19,6 @@ GATEWAY = str(BIP.ip)
 SERVE = ("mkdir -p /dev/shm/www && echo {token} > /dev/shm/www/index.html && "
          "exec httpd -f -p 8080 -h /dev/shm/www")
 BUSYBOX = "/bin/busybox"  # busybox-static on the host, for the server on the gateway
-
-
-def hardrun_slices():
-    bases = set()
-    with open("/etc/subuid") as f:
-        for line in f:
-            name, start, count = line.strip().split(":")
-            if name == "hardrun":
-                bases.update(range(int(start), int(start) + int(count) - 65535, 65536))
-    return bases
 
 
 @pytest.fixture(scope="module")

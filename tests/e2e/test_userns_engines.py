@@ -7,24 +7,11 @@ import time
 import pytest
 
 import daemons
+from daemons import mounts_under
+from testenv import hardrun_slices
 
 IMAGE = daemons.DEFAULT_IMAGE
 STATE = "/run/hardrun/containers"
-
-
-def hardrun_slices():
-    bases = set()
-    with open("/etc/subuid") as f:
-        for line in f:
-            name, start, count = line.strip().split(":")
-            if name == "hardrun":
-                bases.update(range(int(start), int(start) + int(count) - 65535, 65536))
-    return bases
-
-
-def mounts_under(prefix):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from bundles import ALL_CAPS, run, tree_digest
-from testenv import CONTROLS, DEFAULT_ALLOW, audit_only_policy, cap_hex, proc_status
+from testenv import CONTROLS, DEFAULT_ALLOW, audit_only_policy, cap_hex, proc_status, without_idmap
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -188,21 +188,6 @@ def test_text_log_format(runtime, make_bundle, tmp_path):
     assert r.returncode == 1
     text = log.read_text()
     assert text.startswith("time=\"") and " level=error msg=\"hardrun: " in text
-
-
-def without_idmap(config):
-    """The config less what differs from one create to the next under the user-namespace
-    control: the rootfs and bind sources under /run/hardrun/containers/ID, and the slice."""
-    c = json.loads(json.dumps(config))
-    c["root"].pop("path")
-    c["linux"].pop("uidMappings")
-    c["linux"].pop("gidMappings")
-    c["annotations"].pop("run.hardrun.idmap")
-    c["linux"]["namespaces"].sort(key=lambda n: n["type"])  # the user entry is re-added at the end
-    for m in c.get("mounts", []):
-        if m.get("source", "").startswith("/run/hardrun/containers/"):
-            m.pop("source")
-    return c
 
 
 def test_second_create_of_a_hardened_bundle_rewrites_nothing(runtime, make_bundle, policy_file):

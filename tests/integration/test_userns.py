@@ -11,30 +11,16 @@ import tempfile
 import pytest
 
 from bundles import Bundle, run
+from daemons import mounts_under
+from testenv import hardrun_slices
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STATE = "/run/hardrun/containers"
 
 
-def hardrun_slices():
-    """Host uid bases hardrun may hand out: 65536-id slices of the user hardrun's ranges."""
-    bases = set()
-    with open("/etc/subuid") as f:
-        for line in f:
-            name, start, count = line.strip().split(":")
-            if name == "hardrun":
-                bases.update(range(int(start), int(start) + int(count) - 65535, 65536))
-    return bases
-
-
 def uid_map(text):
     inside, outside, size = text.split()
     return int(inside), int(outside), int(size)
-
-
-def mounts_under(prefix):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
 
 
 def shipped(**changes):

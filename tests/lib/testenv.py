@@ -3,6 +3,7 @@
 In CI (CI=true) a missing prerequisite (root, the binary, an engine) is a failure, never a
 skip: a skipped real test is a missing test. On a developer machine it is a skip.
 """
+import json
 import os
 
 import pytest
@@ -65,3 +66,31 @@ def audit_only_policy(**extra):
     policy["capabilities"]["allow"] = ["CAP_KILL"]
     policy.update(extra)
     return policy
+
+
+def hardrun_slices():
+    """Host uid bases hardrun may hand out: the 65536-id slices of the user hardrun's ranges in
+    /etc/subuid (what its user-namespace control maps container root to)."""
+    bases = set()
+    with open("/etc/subuid") as f:
+        for line in f:
+            name, start, count = line.strip().split(":")
+            if name == "hardrun":
+                bases.update(range(int(start), int(start) + int(count) - 65535, 65536))
+    return bases
+
+
+def without_idmap(config):
+    """A config hardrun wrote, less what differs from one create to the next under the
+    user-namespace control: the rootfs and bind sources under /run/hardrun/containers/ID, the
+    slice, and the order in which the user namespace entry was added."""
+    c = json.loads(json.dumps(config))
+    c["root"].pop("path")
+    c["linux"].pop("uidMappings", None)
+    c["linux"].pop("gidMappings", None)
+    c.get("annotations", {}).pop("run.hardrun.idmap", None)
+    c["linux"].get("namespaces", []).sort(key=lambda n: n["type"])
+    for m in c.get("mounts", []):
+        if m.get("source", "").startswith("/run/hardrun/containers/"):
+            m.pop("source")
+    return c

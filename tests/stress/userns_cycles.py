@@ -15,11 +15,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def mounts_under(prefix):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
+sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
+from daemons import mounts_under  # noqa: E402
 
 
 def main():
