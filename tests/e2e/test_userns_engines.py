@@ -1,6 +1,5 @@
 """User-namespace remapping with real engines: Docker's overlay2 rootfs, volumes and its own
 per-container files shown through idmapped mounts; containerd and podman too."""
-import json
 import os
 import time
 
