@@ -1,7 +1,6 @@
 #include "cli/units.hpp"
 
 #include <cctype>
-#include <cmath>
 #include <string>
 
 namespace hardrun::cli {
@@ -72,7 +71,8 @@ std::optional<int64_t> parse_ram_in_bytes(std::string_view text)
         const std::string_view units = "kmgtp";
         size_t unit = units.find(char(std::tolower(static_cast<unsigned char>(text[i]))));
         if (unit != std::string_view::npos) {
-            multiplier = std::pow(1024.0, double(unit + 1));
+            for (size_t k = 0; k <= unit; ++k)  // 1024^(unit+1); a loop, not pow(): no libm
+                multiplier *= 1024;
             ++i;
         }
     }

@@ -22,10 +22,10 @@ int delete_container(const cli::Invocation& inv, const cli::CommandLine& cmd)
     std::optional<state::Container> state = state::Container::open(id);
     if (!state)  // nothing of hardrun's: the common case costs one failed open()
         runtime::exec(runtime_path, inv.runtime_args);
-    int status = runtime::run(runtime_path, inv.runtime_args);
-    if (status == 0 || !runtime::knows(runtime_path, inv.root, id))
+    runtime::Exit exit = runtime::run(runtime_path, inv.runtime_args);
+    if (exit.status == 0 || !runtime::knows(runtime_path, inv.root, id))
         state->remove();
-    return status;
+    return exit.status;
 }
 
 int gc(const cli::Invocation& inv)

@@ -75,6 +75,22 @@ private:
     std::optional<state::Container> state_;
 };
 
+// Whether the container outlives the runtime call, so its mounts and id slice must stay until
+// `delete`. An attached `run` (no --detach, no --keep) that ran to its end has destroyed the
+// container on every path, success or not (runc's runner destroys it before it returns); asking
+// `runc state` would cost a runtime start (about 20 ms). Anything else that succeeded left the
+// container created or running. A failure, or a runtime killed by a signal, is judged by asking.
+bool runtime_keeps_container(const cli::Invocation& inv, const cli::CommandLine& cmd, runtime::Exit exit,
+                             const std::string& runtime_path, const std::string& id)
+{
+    bool attached_run = inv.command == "run" && cmd.last("detach") != "true" && cmd.last("keep") != "true";
+    if (attached_run && exit.finished)
+        return false;
+    if (!attached_run && exit.status == 0)
+        return true;
+    return runtime::knows(runtime_path, inv.root, id);
+}
+
 }  // namespace
 
 harden::ContainerPid runtime_container_pid(const std::string& runtime_path, const std::string& root)
@@ -136,11 +152,10 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     if (!state.active())
         conclude(inv, policy, runtime_path, report, vetted);
     settle(policy, report, vetted);
-    int status = runtime::run(runtime_path, inv.runtime_args);
-    // Keep the mounts while the runtime knows the container: created, or run --detach / --keep.
-    if ((status == 0 && inv.command != "run") || runtime::knows(runtime_path, inv.root, id))
+    runtime::Exit exit = runtime::run(runtime_path, inv.runtime_args);
+    if (runtime_keeps_container(inv, cmd, exit, runtime_path, id))
         state.release();
-    return status;
+    return exit.status;
 }
 
 }  // namespace hardrun::commands

@@ -56,14 +56,16 @@ void forward(int sig)
 
 constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-int wait_for(pid_t pid)
+Exit wait_for(pid_t pid)
 {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)
-            return 1;
+            return {1, false};
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+    if (WIFEXITED(status))
+        return {WEXITSTATUS(status), true};
+    return {WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1, false};
 }
 
 }  // namespace
@@ -112,7 +114,7 @@ void exec(const std::string& path, const std::vector<std::string>& args)
     throw system_error("cannot execute the real runtime " + path, errno);
 }
 
-int run(const std::string& path, const std::vector<std::string>& args)
+Exit run(const std::string& path, const std::vector<std::string>& args)
 {
     std::vector<char*> argv = make_argv(path, args);
     // Handlers go in before the fork, so a signal cannot fall between the two; the child gets
@@ -133,13 +135,13 @@ int run(const std::string& path, const std::vector<std::string>& args)
     int err = errno;
     if (pid > 0)
         forward_to = pid;
-    int status = pid > 0 ? wait_for(pid) : 0;
+    Exit exit = pid > 0 ? wait_for(pid) : Exit{1, false};
     forward_to = 0;
     for (size_t i = 0; i < std::size(forwarded_signals); ++i)
         sigaction(forwarded_signals[i], &saved[i], nullptr);
     if (pid < 0)
         throw system_error("cannot start the real runtime " + path, err);
-    return status;
+    return exit;
 }
 
 bool knows(const std::string& path, const std::string& root, const std::string& id)

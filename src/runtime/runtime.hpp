@@ -18,11 +18,16 @@ std::string locate(const std::optional<std::string>& from_flag, const std::optio
 // Returns only by throwing.
 [[noreturn]] void exec(const std::string& path, const std::vector<std::string>& args);
 
+// How a runtime run as a child ended.
+struct Exit {
+    int status;     // its exit status, or 128 + signal number when a signal killed it
+    bool finished;  // it exited by itself (not killed by a signal), so it did all it does at exit
+};
+
 // Run the runtime as a child with the same standard streams, forwarding the signals a caller
-// sends to stop or resize it (TERM, INT, HUP, QUIT, USR1, USR2, WINCH); returns its exit status
-// (128 + signal number when a signal ended it). For the calls after which hardrun has
-// something to undo.
-int run(const std::string& path, const std::vector<std::string>& args);
+// sends to stop or resize it (TERM, INT, HUP, QUIT, USR1, USR2, WINCH). For the calls after
+// which hardrun has something to undo.
+Exit run(const std::string& path, const std::vector<std::string>& args);
 
 // Whether the runtime knows container `id` (`runtime [--root ROOT] state ID` succeeds); its
 // output and error message are discarded.

@@ -176,6 +176,24 @@ def test_a_failed_create_cleans_up(runtime, make_bundle, tmp_path):
     assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
 
 
+def test_state_lasts_as_long_as_the_runtime_keeps_the_container(runtime, make_bundle):
+    # An attached `run` destroys the container however the process ends: nothing stays.
+    b = make_bundle("sh", "-c", "exit 3")
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 3, r.stderr
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+    # `run --keep` leaves a stopped container: its state and mounts stay until delete.
+    b = make_bundle("true")
+    kept = runtime.new_id()
+    r = runtime.hardrun("run", "--keep", "--bundle", b.path, kept)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(runtime.runc("state", kept).stdout)["status"] == "stopped"
+    assert os.path.exists(f"{STATE}/{kept}") and mounts_under(f"{STATE}/{kept}") != []
+    assert runtime.hardrun("delete", kept).returncode == 0
+    assert not os.path.exists(f"{STATE}/{kept}") and mounts_under(f"{STATE}/{kept}") == []
+
+
 def test_gc_removes_state_the_runtime_no_longer_knows(runtime, make_bundle):
     b = make_bundle("sleep", "60")
     gone, alive = runtime.new_id(), runtime.new_id()
