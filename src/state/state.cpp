@@ -1,6 +1,5 @@
 #include "state/state.hpp"
 
-#include "live/mounts.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -13,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -100,18 +100,18 @@ std::vector<uint32_t> split_slices(const std::vector<std::pair<uint64_t, uint64_
     return bases;
 }
 
-// Mount points at or below `dir`, deepest first.
-std::vector<std::string> mounts_under(const std::string& dir)
+// Unmount whatever is mounted on `path` (lazily: with what is mounted below it), until nothing
+// is; a point mounted twice is unmounted twice. Nothing mounted there is no error.
+void unmount_all(const std::string& path)
 {
-    std::vector<std::string> out;
-    for (const live::Mount& m : live::own_mounts())
-        if (m.target == dir || m.target.rfind(dir + "/", 0) == 0)
-            out.push_back(m.target);
-    // Deepest first; the same point mounted twice comes out twice, so both are unmounted.
-    std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-        return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
-    });
-    return out;
+    for (int stacked = 0; stacked < 64; ++stacked) {
+        if (umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+            continue;
+        if (errno == EINVAL || errno == ENOENT)
+            return;
+        throw system_error("cannot unmount " + path, errno);
+    }
+    throw Error("cannot unmount " + path + ": more than 64 mounts are stacked on it");
 }
 
 // Remove the tree under `dirfd` without ever crossing into another filesystem.
@@ -255,9 +255,15 @@ std::string Container::runtime_root() const { return read_small(dir_ + "/runtime
 
 void Container::remove()
 {
-    for (const std::string& target : mounts_under(dir_))
-        if (umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
-            throw system_error("cannot unmount " + target, errno);
+    // hardrun mounts only where mount_point() names: "rootfs" and "binds/N". Unmounting those by
+    // name needs no mount table (reading one loads libmount: about 0.5 ms of every delete).
+    unmount_all(dir_ + "/rootfs");
+    if (DIR* binds = opendir((dir_ + "/binds").c_str())) {
+        std::unique_ptr<DIR, int (*)(DIR*)> guard(binds, closedir);
+        while (dirent* e = readdir(binds))
+            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+                unmount_all(dir_ + "/binds/" + e->d_name);
+    }
     std::string slice = read_small(dir_ + "/slice");
     if (!slice.empty() && slice.find_first_not_of("0123456789") == std::string::npos) {
         std::string file = slices_dir() + "/" + slice;

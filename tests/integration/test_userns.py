@@ -176,20 +176,27 @@ def test_a_failed_create_cleans_up(runtime, make_bundle, tmp_path):
     assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
 
 
-def test_state_lasts_as_long_as_the_runtime_keeps_the_container(runtime, make_bundle):
+def test_state_lasts_as_long_as_the_runtime_keeps_the_container(runtime, make_bundle, tmp_path):
     # An attached `run` destroys the container however the process ends: nothing stays.
     b = make_bundle("sh", "-c", "exit 3")
     cid = runtime.new_id()
     r = runtime.hardrun("run", "--bundle", b.path, cid)
     assert r.returncode == 3, r.stderr
     assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
-    # `run --keep` leaves a stopped container: its state and mounts stay until delete.
+    # `run --keep` leaves a stopped container: its state and mounts (the rootfs, a directory
+    # and a file bind source) stay until delete, which unmounts them all.
     b = make_bundle("true")
+    volume, single = tmp_path / "volume", tmp_path / "single"
+    volume.mkdir()
+    single.write_text("x\n")
+    b.edit(lambda c: c["mounts"].extend([
+        {"destination": "/data", "type": "bind", "source": str(volume), "options": ["rbind", "rw"]},
+        {"destination": "/etc/single", "type": "bind", "source": str(single), "options": ["bind", "ro"]}]))
     kept = runtime.new_id()
     r = runtime.hardrun("run", "--keep", "--bundle", b.path, kept)
     assert r.returncode == 0, r.stderr
     assert json.loads(runtime.runc("state", kept).stdout)["status"] == "stopped"
-    assert os.path.exists(f"{STATE}/{kept}") and mounts_under(f"{STATE}/{kept}") != []
+    assert os.path.exists(f"{STATE}/{kept}") and len(mounts_under(f"{STATE}/{kept}")) == 3
     assert runtime.hardrun("delete", kept).returncode == 0
     assert not os.path.exists(f"{STATE}/{kept}") and mounts_under(f"{STATE}/{kept}") == []
 
