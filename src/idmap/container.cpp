@@ -94,7 +94,7 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
 {
     UniqueFd root = open_checked(rootfs, O_DIRECTORY);
     MountOf mount = mount_of(root.get(), rootfs);
-    if (mount.fstype != "overlay")
+    if (!mount.overlay)
         return idmapped_copy(root.get(), rootfs, userns, true);
     if (!mount.is_mount_root)
         throw Error("cannot idmap the rootfs " + rootfs + ": it is a directory inside an overlay mount, not the mount itself");

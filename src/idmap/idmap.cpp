@@ -4,11 +4,13 @@
 #include "util/error.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -95,6 +97,14 @@ UniqueFd user_namespace(const IdRange& range)
 
 MountOf mount_of(int fd, const std::string& path)
 {
+    MountOf m;
+    struct statfs fs_info {};
+    if (fstatfs(fd, &fs_info) != 0)
+        throw system_error("cannot find the filesystem of " + path, errno);
+    m.overlay = fs_info.f_type == OVERLAYFS_SUPER_MAGIC;
+    if (!m.overlay)
+        return m;
+
     struct statx stx {};
     if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID))
         throw system_error("cannot find the mount of " + path, errno ? errno : ENOTSUP);
@@ -106,13 +116,8 @@ MountOf mount_of(int fd, const std::string& path)
     if (!fs)
         throw Error("the mount of " + path + " is not in /proc/self/mountinfo");
 
-    MountOf m;
-    m.fstype = fs->fstype;
     m.is_mount_root = fd_path(fd) == fs->target;
-    struct statvfs sv {};
-    if (fstatvfs(fd, &sv) == 0)
-        m.flags = sv.f_flag;
-    if (m.fstype != "overlay" || !m.is_mount_root)
+    if (fs->fstype != "overlay" || !m.is_mount_root)
         return m;
 
     // The overlay's layers, from its superblock options: "lowerdir=A:B" (or "lowerdir+=A"
