@@ -110,6 +110,27 @@ Test(policy, load_checks_owner_and_mode)
     unlink(group.c_str());
 }
 
+Test(policy, runtime_setting_reads_the_runtime_from_a_file_checked_like_load)
+{
+    // Sections are left to the commands that use them; the file itself is checked as load() does.
+    std::string named = temp_policy(R"({"runtime":"/usr/bin/crun","capabilities":{"allow":["CAP_NOPE"]}})", 0644);
+    std::string none = temp_policy(R"({"capabilities":{"allow":["CAP_KILL"]}})", 0644);
+    std::string empty = temp_policy(R"({"runtime":""})", 0644);
+    std::string broken = temp_policy(R"({"runtime":"/usr/bin/crun")", 0644);
+    std::string writable = temp_policy(R"({"runtime":"/tmp/evil"})", 0666);
+    if (geteuid() == 0) {
+        cr_assert_eq(runtime_setting(named).value_or(""), "/usr/bin/crun");
+        cr_assert_not(runtime_setting(none).has_value());
+        cr_assert_throw(load(named), Error);  // create still refuses the unknown capability
+    }
+    cr_assert_throw(runtime_setting(empty), Error);
+    cr_assert_throw(runtime_setting(broken), Error);
+    cr_assert_throw(runtime_setting(writable), Error);
+    cr_assert_throw(runtime_setting(std::string("bad name")), Error);
+    for (const std::string& f : {named, none, empty, broken, writable})
+        unlink(f.c_str());
+}
+
 Test(policy, resources_and_rootfs_sections)
 {
     Policy p = parse(R"({"capabilities":{"allow":[]},"resources":{"pids":{"default":100,"max":200},)"
