@@ -119,8 +119,8 @@ Exit run(const std::string& path, const std::vector<std::string>& args)
 {
     std::vector<char*> argv = make_argv(path, args);
     // Handlers go in before the spawn, so a signal cannot fall between the two; the child gets
-    // default dispositions back before it executes the runtime. posix_spawn (a vfork, no copy of
-    // hardrun's page tables) rather than fork: it is on the path of every create and delete.
+    // default dispositions back before it executes the runtime. With posix_spawn a runtime that
+    // cannot be executed is an error here, not a child's exit status.
     struct sigaction action {}, saved[std::size(forwarded_signals)] {};
     action.sa_handler = forward;
     sigemptyset(&action.sa_mask);
