@@ -81,15 +81,8 @@ void namespaces(json::Value& config, const policy::Policy& policy, const Context
         }
         if (!entry) {
             if (std::string_view(kind.oci) == "cgroup") {
-                if (decision.change("/linux/namespaces", "no cgroup namespace, a private one added")) {
-                    json::Value& l = spec::make_object_at(config, {"linux"});
-                    json::Value* arr = spec::field(l, "namespaces", json::Kind::array, "/linux");
-                    if (!arr)
-                        arr = &l.set("namespaces", json::Value::array());
-                    json::Value ns = json::Value::object();
-                    ns.set("type", json::Value::string("cgroup"));
-                    arr->items().push_back(std::move(ns));
-                }
+                if (decision.change("/linux/namespaces", "no cgroup namespace, a private one added"))
+                    spec::add_namespace(config, "cgroup");
             } else if (!host_ok) {
                 decision.refuse("/linux/namespaces",
                                 std::string("the host's ") + kind.oci + " namespace is shared (" + kind.flag + ")");

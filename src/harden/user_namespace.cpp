@@ -232,13 +232,8 @@ void user_namespace(json::Value& config, const policy::Policy& policy, const Con
     if (!context.allocate_ids)
         throw Error("internal error: no user-namespace id range to hand out");
     idmap::IdRange range = context.allocate_ids(p);
+    spec::add_namespace(config, "user");
     json::Value& l = spec::object_field(config, "linux", "/");
-    json::Value* namespaces = spec::field(l, "namespaces", json::Kind::array, "/linux");
-    if (!namespaces)
-        namespaces = &l.set("namespaces", json::Value::array());
-    json::Value user = json::Value::object();
-    user.set("type", json::Value::string("user"));
-    namespaces->items().push_back(std::move(user));
     l.set("uidMappings", mapping(range.uid, range.size));
     l.set("gidMappings", mapping(range.gid, range.size));
     report.changed.back().detail += ": container uid 0 is host uid " + std::to_string(range.uid);

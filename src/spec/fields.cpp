@@ -67,6 +67,17 @@ json::Value& object_field(json::Value& object, std::string_view key, std::string
     return object.set(key, json::Value::object());
 }
 
+void add_namespace(json::Value& config, std::string_view type)
+{
+    json::Value& linux = make_object_at(config, {"linux"});
+    json::Value* list = field(linux, "namespaces", json::Kind::array, "/linux");
+    if (!list)
+        list = &linux.set("namespaces", json::Value::array());
+    json::Value ns = json::Value::object();
+    ns.set("type", json::Value::string(std::string(type)));
+    list->items().push_back(std::move(ns));
+}
+
 json::Value& object_item(json::Value& list, size_t i, std::string_view list_where, std::string& where)
 {
     where = std::string(list_where) + "/" + std::to_string(i);

@@ -33,6 +33,10 @@ json::Value* object_at(json::Value& root, std::initializer_list<std::string_view
 // Like object_at(), but creates the missing objects (only call it to make a change).
 json::Value& make_object_at(json::Value& root, std::initializer_list<std::string_view> keys);
 
+// Append a new namespace {"type": TYPE} to /linux/namespaces, creating /linux and the list
+// when missing (only call it to make a change).
+void add_namespace(json::Value& config, std::string_view type);
+
 // Item i of an array of objects (mounts, namespaces, devices ...); throws when it is not an
 // object. Sets `where` to its JSON pointer, for messages.
 json::Value& object_item(json::Value& list, size_t i, std::string_view list_where, std::string& where);
