@@ -25,6 +25,10 @@ void user(json::Value& process, const std::string& where, json::Value* config, b
 
 // Config-level controls take the whole config.json.
 
+// The config's role in a CRI pod: what its annotations claim, if the facts agree (pod.cpp).
+// Runs before the controls, which read the result from Context::pod.
+spec::Pod pod_of(json::Value& config, const Context& context, const policy::Policy& policy, Report& report);
+
 // A user namespace remapping root to an unprivileged host range where the config has none; a
 // config's own checked (user_namespace.cpp). Runs first: the user control reads its mappings.
 void user_namespace(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);

@@ -168,16 +168,8 @@ void mounts(json::Value& config, const policy::Policy& policy, const Context& co
     if (!list)
         return;
 
-    // A CRI pod's sandbox id: the sandbox itself, or the id containerd gives its members.
-    std::string sandbox;
-    if (json::Value* annotations = spec::field(config, "annotations", json::Kind::object, "/")) {
-        const json::Value* type = annotations->find("io.kubernetes.cri.container-type");
-        const json::Value* id = annotations->find("io.kubernetes.cri.sandbox-id");
-        if (type && type->is_string() && type->as_string() == "sandbox")
-            sandbox = context.container_id;
-        else if (id && id->is_string())
-            sandbox = id->as_string();
-    }
+    // A CRI pod's sandbox id: the sandbox itself, or the one its members belong to.
+    const std::string sandbox = context.pod.in_pod() ? context.pod.sandbox_id : "";
 
     for (size_t i = 0; i < list->items().size(); ++i) {
         std::string where;

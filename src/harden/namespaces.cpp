@@ -13,7 +13,6 @@
 // annotations only add this check; everything above applies to pod members in full.
 #include "harden/controls.hpp"
 #include "spec/fields.hpp"
-#include "spec/pod.hpp"
 #include "util/error.hpp"
 
 #include <sys/stat.h>
@@ -53,16 +52,7 @@ void namespaces(json::Value& config, const policy::Policy& policy, const Context
     json::Value* list = linux ? spec::field(*linux, "namespaces", json::Kind::array, "/linux") : nullptr;
 
     // A pod member's sandbox: its pause process, whose namespaces are the only ones it may join.
-    const spec::PodRole pod = spec::pod_role(config);
-    std::optional<long> pause;
-    if (pod.kind == spec::PodRole::Kind::member) {
-        if (!pod.sandbox_id.empty() && context.container_pid)
-            pause = context.container_pid(pod.sandbox_id);
-        if (!pause)
-            decision.refuse(std::string("/annotations/") + spec::cri_sandbox_id,
-                            "the CRI pod member's sandbox \"" + pod.sandbox_id +
-                                "\" is not a running container of this runtime");
-    }
+    const long pause = context.pod.is_member() && context.pod.pause_pid ? *context.pod.pause_pid : 0;
 
     for (const Kind& kind : kinds) {
         bool host_ok = std::string_view(kind.oci) == "network" && policy.namespaces.host_network;
@@ -95,10 +85,10 @@ void namespaces(json::Value& config, const policy::Policy& policy, const Context
         if (!host_ok && same_inode(path->as_string(), std::string("/proc/self/ns/") + kind.proc))
             decision.refuse(entry_path + "/path", std::string("joins the host's ") + kind.oci + " namespace (" +
                                                       path->as_string() + ")");
-        else if (pause && !same_inode(path->as_string(), "/proc/" + std::to_string(*pause) + "/ns/" + kind.proc))
+        else if (pause > 0 && !same_inode(path->as_string(), "/proc/" + std::to_string(pause) + "/ns/" + kind.proc))
             decision.refuse(entry_path + "/path", std::string("joins a ") + kind.oci + " namespace (" +
                                                       path->as_string() + ") that is not its pod sandbox " +
-                                                      pod.sandbox_id + "'s");
+                                                      context.pod.sandbox_id + "'s");
     }
 }
 

@@ -17,8 +17,10 @@ void process_controls(json::Value& process, const std::string& where, json::Valu
     user(process, where, config, root_remapped, policy, report);
 }
 
-void config_controls(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
+void config_controls(json::Value& config, const policy::Policy& policy, const Context& caller_context, Report& report)
 {
+    Context context = caller_context;
+    context.pod = pod_of(config, context, policy, report);
     // First: it may add members to the config (which moves them), and the user control reads
     // the mappings it adds.
     user_namespace(config, policy, context, report);

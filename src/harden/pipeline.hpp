@@ -6,6 +6,7 @@
 #include "idmap/idmap.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
+#include "spec/pod.hpp"
 
 #include <functional>
 #include <optional>
@@ -36,6 +37,9 @@ struct Context {
     std::string idmap_unsupported = "";
     // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
     ContainerPid container_pid = nullptr;
+    // The config's role in a Kubernetes pod, as pod_of() decided it from the claim in its
+    // annotations (harden_config sets it before the controls run; a claim never sets it alone).
+    spec::Pod pod = {};
     // Whether the final filter is compiled with libseccomp. Always in hardrun; the fuzz harness
     // compiles only a sample of its inputs (the BPF compile is most of the cost of one input).
     bool compile_seccomp = true;

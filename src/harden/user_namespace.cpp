@@ -160,12 +160,6 @@ void clamp_ping_group_range(json::Value& linux, uint32_t size, Decision& decisio
         sysctl->set("net.ipv4.ping_group_range", json::Value::string(clamped));
 }
 
-bool is_pod_member(json::Value& config)
-{
-    json::Value* annotations = spec::field(config, "annotations", json::Kind::object, "/");
-    return annotations && annotations->find("io.kubernetes.cri.container-type");
-}
-
 // A namespace joined by path other than the user namespace: it belongs to the host's user
 // namespace or to another container's, and a new user namespace could not enter it.
 std::string joined_namespace(json::Value* list)
@@ -201,7 +195,7 @@ void user_namespace(json::Value& config, const policy::Policy& policy, const Con
         return;
     }
 
-    if (is_pod_member(config)) {
+    if (context.pod.in_pod()) {
         const char* why = "a Kubernetes pod member without a user namespace of its own (its pod's namespaces belong "
                           "to the host's user namespace, so the runtime cannot add one): set hostUsers: false in "
                           "the pod spec";

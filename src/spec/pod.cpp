@@ -17,21 +17,24 @@ const json::Value* annotation(const json::Value& annotations, const char* key)
 
 }  // namespace
 
-PodRole pod_role(json::Value& config)
+PodClaim pod_claim(json::Value& config)
 {
-    PodRole role;
+    PodClaim claim;
     json::Value* annotations = field(config, "annotations", json::Kind::object, "/");
     if (!annotations)
-        return role;
+        return claim;
     const json::Value* type = annotation(*annotations, cri_container_type);
     const json::Value* id = annotation(*annotations, cri_sandbox_id);
+    const json::Value* uid = annotation(*annotations, cri_sandbox_uid);
     if (id)
-        role.sandbox_id = id->as_string();
+        claim.sandbox_id = id->as_string();
+    if (uid)
+        claim.pod_uid = uid->as_string();
     if (type && type->as_string() == "sandbox")
-        role.kind = PodRole::Kind::sandbox;
-    else if (type && type->as_string() == "container")
-        role.kind = PodRole::Kind::member;
-    return role;
+        claim.kind = PodClaim::Kind::sandbox;
+    else if (type)
+        claim.kind = PodClaim::Kind::member;
+    return claim;
 }
 
 }  // namespace hardrun::spec
