@@ -69,6 +69,7 @@ int check(const cli::Invocation& inv)
         context.container_pid = [&](const std::string& id) {
             return runtime::container_pid(runtime::locate(inv.runtime, policy.runtime), inv.root, id);
         };
+        context.caller_shim = live::parent_shim;
         report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {

@@ -5,6 +5,7 @@
 #include "harden/report.hpp"
 #include "idmap/idmap.hpp"
 #include "json/value.hpp"
+#include "live/caller.hpp"
 #include "policy/policy.hpp"
 #include "spec/pod.hpp"
 
@@ -37,6 +38,9 @@ struct Context {
     std::string idmap_unsupported = "";
     // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
     ContainerPid container_pid = nullptr;
+    // Who started hardrun, when it is a containerd shim (live::parent_shim in production): the
+    // fact that proves a CRI pod claim. Unset, every pod claim is unproven.
+    std::function<live::Shim()> caller_shim = nullptr;
     // The config's role in a Kubernetes pod, as pod_of() decided it from the claim in its
     // annotations (harden_config sets it before the controls run; a claim never sets it alone).
     spec::Pod pod = {};

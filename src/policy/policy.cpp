@@ -369,6 +369,11 @@ Namespaces namespaces_at(const json::Value& v, const std::string& path, const Na
     Namespaces n = fallback;
     n.mode = mode_at(r.take("mode"), r.path_of("mode"));
     n.host_network = bool_at(r.take("hostNetwork"), r.path_of("hostNetwork"), n.host_network);
+    if (const json::Value* c = r.take("criNamespaces"))
+        n.cri_namespaces = strings_at(
+            *c, r.path_of("criNamespaces"), "containerd namespaces",
+            [](const std::string& s) { return s.find_first_of(std::string("/\0", 2)) == std::string::npos; },
+            "a containerd namespace name");
     r.finish();
     return n;
 }

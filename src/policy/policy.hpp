@@ -54,6 +54,9 @@ struct Resources {
 struct Namespaces {
     Mode mode = Mode::enforce;
     bool host_network = false;  // allow sharing the host's network namespace
+    // "criNamespaces": the containerd namespaces whose shims speak for Kubernetes (the CRI
+    // plugin's); only a config run by such a shim can be a pod sandbox or member.
+    std::vector<std::string> cri_namespaces = {"k8s.io"};
 };
 
 // Devices beyond the OCI defaults, by path ("/dev/fuse"); none by default.

@@ -30,10 +30,15 @@ PodClaim pod_claim(json::Value& config)
         claim.sandbox_id = id->as_string();
     if (uid)
         claim.pod_uid = uid->as_string();
-    if (type && type->as_string() == "sandbox")
+    if (!type)
+        return claim;
+    claim.type = type->as_string();
+    if (claim.type == "sandbox")
         claim.kind = PodClaim::Kind::sandbox;
-    else if (type)
+    else if (claim.type == "container")
         claim.kind = PodClaim::Kind::member;
+    else
+        claim.kind = PodClaim::Kind::unknown;
     return claim;
 }
 

@@ -16,10 +16,12 @@ inline constexpr const char* cri_container_type = "io.kubernetes.cri.container-t
 inline constexpr const char* cri_sandbox_id = "io.kubernetes.cri.sandbox-id";
 inline constexpr const char* cri_sandbox_uid = "io.kubernetes.cri.sandbox-uid";
 
-// What the config's annotations claim (container-type "sandbox" or "container").
+// What the config's annotations claim (container-type "sandbox" or "container"; any other
+// value is `unknown`, which no fact can prove).
 struct PodClaim {
-    enum class Kind { none, sandbox, member };
+    enum class Kind { none, sandbox, member, unknown };
     Kind kind = Kind::none;
+    std::string type;        // io.kubernetes.cri.container-type as given
     std::string sandbox_id;  // io.kubernetes.cri.sandbox-id as given ("" when absent)
     std::string pod_uid;     // io.kubernetes.cri.sandbox-uid as given ("" when absent)
 };

@@ -53,4 +53,24 @@ inline hardrun::harden::Context context(std::string id = "", std::string bundle 
     return c;
 }
 
+// context() for a create run by containerd's shim of the pod `shim_id` in the CRI namespace
+// k8s.io, where the runtime knows the sandbox `shim_id` running as `pause_pid`.
+inline hardrun::harden::Context cri_context(std::string id, std::string shim_id, long pause_pid)
+{
+    hardrun::harden::Context c = context(std::move(id), "/nonexistent-bundle");
+    c.caller_shim = [shim_id] {
+        hardrun::live::Shim s;
+        s.found = true;
+        s.namespace_ = "k8s.io";
+        s.id = shim_id;
+        return s;
+    };
+    c.container_pid = [shim_id, pause_pid](const std::string& sandbox) -> std::optional<long> {
+        if (sandbox == shim_id)
+            return pause_pid;
+        return std::nullopt;
+    };
+    return c;
+}
+
 }  // namespace test

@@ -7,6 +7,7 @@
 #include "helpers.hpp"
 
 #include <criterion/criterion.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <csignal>
@@ -417,6 +418,12 @@ struct FakeSandbox {
         pid = fork();
         if (pid == 0) {
             close(ready[0]);
+            // A failed assertion ends the test without this destructor: the child must not
+            // outlive it (it would hold the test's output open until meson's timeout).
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            for (int fd = 0; fd < 1024; ++fd)
+                if (fd != ready[1])
+                    close(fd);
             if (unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
                 _exit(1);
             (void)!write(ready[1], "x", 1);
@@ -453,13 +460,23 @@ json::Value pod_member(const std::string& net, const std::string& ipc, const std
                        R"({"type":"mount"},{"type":"network","path":")" + net + R"("},{"type":"cgroup"}]}})");
 }
 
-harden::Context sandbox_context(pid_t pid, std::vector<std::string>* asked = nullptr)
+// A create run by the shim of pod "sandbox-1" (containerd namespace k8s.io), whose pause process
+// is `pid`; `id` is the container being created.
+harden::Context sandbox_context(pid_t pid, std::vector<std::string>* asked = nullptr, std::string id = "")
 {
     harden::Context c;
-    c.container_pid = [pid, asked](const std::string& id) -> std::optional<long> {
+    c.container_id = id;
+    c.caller_shim = [] {
+        live::Shim s;
+        s.found = true;
+        s.namespace_ = "k8s.io";
+        s.id = "sandbox-1";
+        return s;
+    };
+    c.container_pid = [pid, asked](const std::string& sandbox) -> std::optional<long> {
         if (asked)
-            asked->push_back(id);
-        if (id == "sandbox-1")
+            asked->push_back(sandbox);
+        if (sandbox == "sandbox-1")
             return long(pid);
         return std::nullopt;
     };
@@ -511,35 +528,58 @@ Test(namespaces, a_pod_member_without_a_known_sandbox_is_refused)
     for (const char* id : {"sandbox-2", "", static_cast<const char*>(nullptr)}) {
         json::Value member = pod_member(net, ipc, uts, id);
         harden::Report report = harden::harden_config(member, default_policy(), sandbox_context(sandbox.pid));
-        cr_assert_eq(report.refused.size(), 1u, "%s", id ? id : "(none)");
-        cr_assert_eq(report.refused[0].path, "/annotations/io.kubernetes.cri.sandbox-id");
+        // Refused as a claim; and, being no pod member, refused again for joining namespaces
+        // a user namespace cannot enter.
+        cr_assert_eq(count(report.refused, "namespaces"), 1u, "%s: %s", id ? id : "(none)",
+                     harden::describe(report.refused).c_str());
+        cr_assert_eq(report.refused[0].path, "/annotations/io.kubernetes.cri.container-type");
+        cr_assert(report.refused[0].detail.find("not the sandbox") != std::string::npos, "%s",
+                  report.refused[0].detail.c_str());
     }
+    // The shim's sandbox, but not running: refused.
+    harden::Context gone = sandbox_context(sandbox.pid);
+    gone.container_pid = [](const std::string&) { return std::nullopt; };
+    json::Value stopped = pod_member(net, ipc, uts);
+    harden::Report not_running = harden::harden_config(stopped, default_policy(), gone);
+    cr_assert_eq(count(not_running.refused, "namespaces"), 1u);
+    cr_assert(not_running.refused[0].detail.find("not a running container") != std::string::npos);
     // No way to ask the runtime: refused too, never waved through.
     json::Value member = pod_member(net, ipc, uts);
-    cr_assert_eq(harden::harden_config(member, default_policy()).refused.size(), 1u);
+    harden::Report unasked = harden::harden_config(member, default_policy());
+    cr_assert_eq(count(unasked.refused, "namespaces"), 1u, "%s", harden::describe(unasked.refused).c_str());
+    cr_assert(unasked.refused[0].detail.find("cannot tell who started it") != std::string::npos);
     // In audit mode only recorded.
     policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"namespaces":{"mode":"audit"}})", "t");
     member = pod_member(net, ipc, uts, "sandbox-2");
     harden::Report report = harden::harden_config(member, audit, sandbox_context(sandbox.pid));
-    cr_assert(report.refused.empty());
+    cr_assert_eq(count(report.refused, "namespaces"), 0u);
     cr_assert_eq(count(report.audited, "namespaces"), 1u);
+    // ... and the config is then no pod member: the other controls judge it in full (here the
+    // user namespace, which cannot enter the namespaces it joins).
+    cr_assert_eq(count(report.refused, "userNamespace"), 1u, "%s", harden::describe(report.refused).c_str());
 }
 
 Test(namespaces, annotations_only_add_checks)
 {
     FakeSandbox sandbox;
     cr_assert_gt(sandbox.pid, 0, "cannot create namespaces for the test (needs root)");
-    // A sandbox (or an unknown type) is not looked up, and still may not join the host's.
+    // A proven sandbox (the shim's own container) is not looked up, and still may not join the
+    // host's namespaces; a container type CRI does not have is refused whatever the facts.
     std::vector<std::string> asked;
-    for (const char* type : {"sandbox", "something"}) {
-        json::Value config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", type);
-        cr_assert(harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid, &asked)).refused.empty());
-        config = pod_member("/proc/self/ns/net", sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", type);
-        cr_assert_eq(harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid)).refused.size(), 1u);
-    }
+    json::Value config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", "sandbox");
+    harden::Report proven = harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid, &asked, "sandbox-1"));
+    cr_assert(proven.refused.empty(), "%s", harden::describe(proven.refused).c_str());
+    config = pod_member("/proc/self/ns/net", sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", "sandbox");
+    cr_assert_eq(harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid, nullptr, "sandbox-1"))
+                     .refused.size(),
+                 1u);
     cr_assert(asked.empty());
+    config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"), "sandbox-1", "something");
+    harden::Report unknown = harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid, nullptr, "sandbox-1"));
+    cr_assert_eq(count(unknown.refused, "namespaces"), 1u, "%s", harden::describe(unknown.refused).c_str());
+    cr_assert(unknown.refused[0].detail.find("not a CRI container type") != std::string::npos);
     // A member claiming to be a pod member does not escape the other controls.
-    json::Value config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"));
+    config = pod_member(sandbox.ns("net"), sandbox.ns("ipc"), sandbox.ns("uts"));
     config.find("process")->set("noNewPrivileges", json::Value::boolean(false));
     harden::Report report = harden::harden_config(config, default_policy(), sandbox_context(sandbox.pid));
     cr_assert_eq(count(report.changed, "noNewPrivileges"), 1u);
@@ -704,13 +744,15 @@ namespace {
 const char* const docker_id = "4394a820ecaa8e746ffbc5889e0dea40f54f09961dd9c0d58fad5fc3b2348d20";
 
 harden::Report with_bind(const std::string& source, const std::string& extra_annotations = "",
-                         const std::string& id = docker_id, json::Value* out = nullptr)
+                         const std::string& id = docker_id, json::Value* out = nullptr,
+                         const harden::Context* context = nullptr)
 {
     json::Value config = config_with((R"(,"mounts":[{"destination":"/x","type":"bind","source":")" + source +
                                       R"(","options":["rbind","rprivate"]}])" +
                                       (extra_annotations.empty() ? "" : ",\"annotations\":{" + extra_annotations + "}"))
                                          .c_str());
-    harden::Report report = harden::harden_config(config, default_policy(), test::context(id, "/nonexistent-bundle"));
+    harden::Report report = harden::harden_config(
+        config, default_policy(), context ? *context : test::context(id, "/nonexistent-bundle"));
     if (out)
         *out = config;
     return report;
@@ -795,14 +837,27 @@ Test(mounts, engines_own_files_are_allowed_by_shape)
 Test(mounts, cri_sandbox_files_only_for_this_pod)
 {
     std::string sandboxes = "/run/containerd/io.containerd.grpc.v1.cri/sandboxes/";
+    // A member of pod sb1, run by sb1's shim.
     const char* member = R"("io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"sb1")";
-    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/resolv.conf", member, "app1")));
-    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/shm", member, "app1")));
-    cr_assert(refused_mount(with_bind(sandboxes + "sb2/shm", member, "app1")));
-    const char* sandbox = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"sb2")";
-    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/hostname", sandbox, "sb1")));
-    cr_assert(refused_mount(with_bind(sandboxes + "sb2/hostname", sandbox, "sb1")));
+    harden::Context in_sb1 = test::cri_context("app1", "sb1", getpid());
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/resolv.conf", member, "app1", nullptr, &in_sb1)));
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/shm", member, "app1", nullptr, &in_sb1)));
+    cr_assert(refused_mount(with_bind(sandboxes + "sb2/shm", member, "app1", nullptr, &in_sb1)));
+    // The same claim, not run by a CRI shim: no pod, so no pod's files.
+    cr_assert(refused_mount(with_bind(sandboxes + "sb1/resolv.conf", member, "app1")));
+    // The sandbox sb1 itself.
+    const char* sandbox = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"sb1")";
+    harden::Context sb1 = test::cri_context("sb1", "sb1", getpid());
+    cr_assert(!refused_mount(with_bind(sandboxes + "sb1/hostname", sandbox, "sb1", nullptr, &sb1)));
+    cr_assert(refused_mount(with_bind(sandboxes + "sb2/hostname", sandbox, "sb1", nullptr, &sb1)));
     cr_assert(refused_mount(with_bind(sandboxes + "sb1/hostname", "", "sb1")));
+    // A claim naming another sandbox than the container is refused, and gets no pod's files.
+    const char* other = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"sb2")";
+    harden::Report forged = with_bind(sandboxes + "sb2/hostname", other, "sb1", nullptr, &sb1);
+    cr_assert(refused_mount(forged));
+    cr_assert_eq(forged.refused[0].path, "/annotations/io.kubernetes.cri.container-type");
+    cr_assert(forged.refused[0].detail.find("names \"sb2\", not this container") != std::string::npos, "%s",
+              forged.refused[0].detail.c_str());
 }
 
 Test(mounts, every_bind_gets_nosuid_nodev_and_read_only_files_ro)

@@ -1,5 +1,6 @@
 // The readers of hardrun report's live state, on text captured from real containers on this
 // host (tests/fixtures/proc: cgroup v1 hybrid) and on hand-made cgroup v2 / nested tables.
+#include "live/caller.hpp"
 #include "live/cgroup.hpp"
 #include "live/mounts.hpp"
 #include "live/proc.hpp"
@@ -277,4 +278,37 @@ Test(live, cgroup_limits)
     cr_assert(error_of(parse, "-1\n").find("neither") != std::string::npos);
     cr_assert(error_of(parse, "").find("neither") != std::string::npos);
     cr_assert(error_of(parse, "12k\n").find("neither") != std::string::npos);
+}
+
+Test(caller, containerds_shim_is_recognised_by_its_executable_and_flags)
+{
+    using std::string_literals::operator""s;
+    const std::string cmd = "/usr/bin/containerd-shim-runc-v2\0-namespace\0k8s.io\0-id\0abc\0-address\0/run/c.sock\0"s;
+    hardrun::live::Shim s = hardrun::live::shim_from("/usr/bin/containerd-shim-runc-v2", 0, 0100755, cmd);
+    cr_assert(s.found, "%s", s.why_not.c_str());
+    cr_assert_eq(s.namespace_, "k8s.io");
+    cr_assert_eq(s.id, "abc");
+    // Go's flag forms: two dashes, "=", the last one wins.
+    s = hardrun::live::shim_from("/usr/bin/containerd-shim-runc-v2", 0, 0100755,
+                        "shim\0--namespace=moby\0-debug\0--id=x\0-id\0y\0"s);
+    cr_assert(s.found);
+    cr_assert_eq(s.namespace_, "moby");
+    cr_assert_eq(s.id, "y");
+    // Flags after the first argument are not flags.
+    s = hardrun::live::shim_from("/usr/bin/containerd-shim-runc-v2", 0, 0100755, "shim\0-namespace\0k8s.io\0start\0-id\0y\0"s);
+    cr_assert(!s.found);
+    // Not a shim, not root's, writable by others, no id: not proof.
+    cr_assert(!hardrun::live::shim_from("/usr/bin/python3.11", 0, 0100755, cmd).found);
+    cr_assert(!hardrun::live::shim_from("/home/u/containerd-shim-runc-v2", 1000, 0100755, cmd).found);
+    cr_assert(!hardrun::live::shim_from("/usr/bin/containerd-shim-runc-v2", 0, 0100777, cmd).found);
+    hardrun::live::Shim none = hardrun::live::shim_from("/usr/bin/containerd-shim-runc-v2", 0, 0100755, "shim\0-namespace\0k8s.io\0"s);
+    cr_assert(!none.found);
+    cr_assert(none.why_not.find("-id") != std::string::npos);
+}
+
+Test(caller, this_test_was_not_started_by_a_shim)
+{
+    hardrun::live::Shim s = hardrun::live::parent_shim();
+    cr_assert(!s.found);
+    cr_assert(s.why_not.find("not started by a containerd shim") != std::string::npos, "%s", s.why_not.c_str());
 }
