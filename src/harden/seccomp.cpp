@@ -2,6 +2,9 @@
 //  - No filter, or one that lets everything through (defaultAction allow/log: what
 //    `--security-opt seccomp=unconfined` and `--privileged` produce): the policy's profile,
 //    rendered for the capabilities the container keeps, is put in its place.
+//  - A profile that allows by default but denies a list: the policy's profile with those
+//    denials on top (seccomp::with_denials), at least as strict as both.
+//  - listenerPath only to an agent the policy names; SECCOMP_FILTER_FLAG_SPEC_ALLOW removed.
 //  - The caller's own profile (Docker's default, Kubernetes RuntimeDefault/Localhost) is kept,
 //    less the syscalls on the policy's deny list. clone, clone3 and personality get what the
 //    default profile allows for them: clone only without namespace flags, clone3 ENOSYS (its
@@ -61,6 +64,57 @@ std::vector<std::string> bounding_caps(json::Value& config)
     return caps;
 }
 
+// The rules of a caller's profile that stop a syscall (errno, kill, trap): what a profile that
+// allows by default exists for.
+std::vector<json::Value> denial_rules(json::Value& profile)
+{
+    std::vector<json::Value> out;
+    json::Value* rules = spec::field(profile, "syscalls", json::Kind::array, "/linux/seccomp");
+    for (size_t i = 0; rules && i < rules->items().size(); ++i) {
+        std::string where;
+        json::Value& rule = spec::object_item(*rules, i, "/linux/seccomp/syscalls", where);
+        json::Value* action = spec::field(rule, "action", json::Kind::string, where);
+        if (action && !seccomp::is_allowing(action->as_string()))
+            out.push_back(rule);
+    }
+    return out;
+}
+
+// What a profile asks of the host besides its rules:
+//  - listenerPath: runc hands the filter's notification fd to whatever listens on that socket,
+//    which then answers the container's syscalls (a mount, say) with its own privileges. Only
+//    the agents the policy names (seccomp.listeners) may be handed one.
+//  - flags: SECCOMP_FILTER_FLAG_SPEC_ALLOW turns off the speculative store bypass mitigation
+//    for the container (Spectre v4 against the host's other processes): removed.
+void listener_and_flags(json::Value& profile, const policy::Policy& policy, Decision& decision)
+{
+    json::Value* listener = spec::field(profile, "listenerPath", json::Kind::string, "/linux/seccomp");
+    if (listener && !listener->as_string().empty()) {
+        const auto& allowed = policy.seccomp.listeners;
+        if (std::find(allowed.begin(), allowed.end(), listener->as_string()) == allowed.end())
+            decision.refuse("/linux/seccomp/listenerPath",
+                            "hands the container's syscalls to the agent at " + listener->as_string() +
+                                ", which the policy's seccomp.listeners does not name");
+    }
+    json::Value* flags = spec::field(profile, "flags", json::Kind::array, "/linux/seccomp");
+    if (!flags)
+        return;
+    std::vector<json::Value> kept;
+    bool spec_allow = false;
+    for (const json::Value& f : flags->items()) {
+        if (!f.is_string())
+            throw Error("/linux/seccomp/flags must hold strings");
+        if (f.as_string() == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+            spec_allow = true;
+        else
+            kept.push_back(f);
+    }
+    if (spec_allow && decision.change("/linux/seccomp/flags",
+                                      "SECCOMP_FILTER_FLAG_SPEC_ALLOW turns off the speculative store bypass "
+                                      "mitigation, removed"))
+        *flags = json::Value::array(std::move(kept));
+}
+
 }  // namespace
 
 void seccomp(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
@@ -70,10 +124,28 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
     json::Value* current = linux ? spec::field(*linux, "seccomp", json::Kind::object, "/linux") : nullptr;
     auto rendered = [&]() { return seccomp::render(policy.seccomp.profile(), bounding_caps(config)); };
 
-    if (!current || seccomp::allows_everything(*current)) {
+    if (current)
+        listener_and_flags(*current, policy, decision);
+    std::vector<json::Value> denials = current ? denial_rules(*current) : std::vector<json::Value>{};
+    if (!current || (seccomp::allows_everything(*current) && denials.empty())) {
         std::string why = current ? "lets every syscall through (unconfined)" : "no seccomp filter";
         if (decision.change("/linux/seccomp", why + ", the " + policy.seccomp.profile_source + " profile put in place"))
             spec::make_object_at(config, {"linux"}).set("seccomp", rendered());
+    } else if (seccomp::allows_everything(*current)) {
+        // Allows by default and denies a list: the default profile, which denies by default,
+        // with the caller's denials on top, so the filter is at least as strict as both.
+        std::vector<std::string> whole;
+        json::Value merged = seccomp::with_denials(rendered(), denials, whole);
+        std::string detail = "allows every syscall it does not list, the " + policy.seccomp.profile_source +
+                             " profile put in place with its " + std::to_string(denials.size()) + " denying rules kept";
+        if (!whole.empty()) {
+            std::string list;
+            for (const auto& w : whole)
+                list += (list.empty() ? "" : ",") + w;
+            detail += " (" + list + ": denied whole, their conditions could not be combined)";
+        }
+        if (decision.change("/linux/seccomp", detail))
+            spec::make_object_at(config, {"linux"}).set("seccomp", std::move(merged));
     } else {
         json::Value* rules = spec::field(*current, "syscalls", json::Kind::array, "/linux/seccomp");
         std::vector<std::string> removed;

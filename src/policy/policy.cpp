@@ -359,6 +359,11 @@ Seccomp seccomp_at(const json::Value& v, const std::string& path, const Seccomp&
             *deny, r.path_of("deny"), "syscall names",
             [](const std::string& n) { return n.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos; },
             "a syscall name");
+    if (const json::Value* listeners = r.take("listeners"))
+        s.listeners = strings_at(
+            *listeners, r.path_of("listeners"), "socket paths",
+            [](const std::string& p) { return p.size() > 1 && p[0] == '/' && p.find('\0') == std::string::npos; },
+            "an absolute path");
     r.finish();
     return s;
 }

@@ -130,6 +130,9 @@ struct Seccomp {
                                      "open_by_handle_at", "mount", "umount", "umount2", "unshare", "setns",
                                      "ptrace", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
                                      "open_tree"};
+    // "listeners": the sockets (absolute paths) of seccomp agents a container's profile may hand
+    // its notification fd to (linux.seccomp.listenerPath); none by default.
+    std::vector<std::string> listeners;
 
 private:
     mutable std::optional<json::Value> parsed_;

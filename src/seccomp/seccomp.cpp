@@ -280,6 +280,122 @@ json::Value render(const json::Value& profile, const std::vector<std::string>& c
     return out;
 }
 
+namespace {
+
+// The comparison that holds exactly when `op` does not ("" when there is none in one rule).
+std::string negated(const std::string& op)
+{
+    if (op == "SCMP_CMP_EQ") return "SCMP_CMP_NE";
+    if (op == "SCMP_CMP_NE") return "SCMP_CMP_EQ";
+    if (op == "SCMP_CMP_LT") return "SCMP_CMP_GE";
+    if (op == "SCMP_CMP_GE") return "SCMP_CMP_LT";
+    if (op == "SCMP_CMP_LE") return "SCMP_CMP_GT";
+    if (op == "SCMP_CMP_GT") return "SCMP_CMP_LE";
+    return "";
+}
+
+bool names_hold(const json::Value& rule, const std::string& name)
+{
+    const json::Value* names = member(rule, "names");
+    if (!names || !names->is_array())
+        return false;
+    for (const auto& n : names->items())
+        if (n.is_string() && n.as_string() == name)
+            return true;
+    return false;
+}
+
+bool has_args(const json::Value& rule)
+{
+    const json::Value* args = member(rule, "args");
+    return args && args->is_array() && !args->items().empty();
+}
+
+}  // namespace
+
+json::Value with_denials(json::Value base, const std::vector<json::Value>& denials, std::vector<std::string>& whole)
+{
+    json::Value* rules = base.find("syscalls");
+    if (!rules || !rules->is_array())
+        throw Error("the default profile has no syscall list");
+    // Removes `name` from base's rules (allowing ones, or all when `every`); returns whether an
+    // allowing rule held it, and whether that rule had no conditions.
+    auto remove = [&](const std::string& name, bool every, bool& unconditional) {
+        bool allowed = false;
+        std::vector<json::Value> kept;
+        for (auto& rule : rules->items()) {
+            const json::Value* action = member(rule, "action");
+            bool allowing = action && action->is_string() && is_allowing(action->as_string());
+            if (!names_hold(rule, name) || (!allowing && !every)) {
+                kept.push_back(std::move(rule));
+                continue;
+            }
+            if (allowing) {
+                allowed = true;
+                unconditional = unconditional || !has_args(rule);
+            }
+            std::vector<json::Value> left;
+            for (auto& n : rule.find("names")->items())
+                if (!(n.is_string() && n.as_string() == name))
+                    left.push_back(std::move(n));
+            if (!left.empty()) {
+                rule.set("names", json::Value::array(std::move(left)));
+                kept.push_back(std::move(rule));
+            }
+        }
+        rules->items() = std::move(kept);
+        return allowed;
+    };
+
+    std::vector<json::Value> added;
+    for (const json::Value& denial : denials) {
+        const json::Value* names = member(denial, "names");
+        if (!names || !names->is_array())
+            continue;
+        for (const auto& n : names->items()) {
+            if (!n.is_string())
+                throw Error("a syscall rule's names must be strings");
+            const std::string& name = n.as_string();
+            json::Value rule = denial;
+            rule.set("names", json::Value::array({n}));
+            if (!has_args(denial)) {
+                bool unconditional = false;
+                remove(name, true, unconditional);
+                added.push_back(std::move(rule));
+                continue;
+            }
+            bool unconditional = false;
+            bool allowed = remove(name, false, unconditional);
+            added.push_back(std::move(rule));
+            if (!allowed)
+                continue;  // base denies it anyway
+            std::vector<json::Value> inverse;
+            for (const auto& arg : member(denial, "args")->items()) {
+                const json::Value* op = member(arg, "op");
+                std::string opposite = op && op->is_string() ? negated(op->as_string()) : "";
+                if (opposite.empty() || !unconditional) {
+                    inverse.clear();
+                    break;
+                }
+                json::Value a = arg;
+                a.set("op", json::Value::string(opposite));
+                json::Value allow = json::Value::object();
+                allow.set("names", json::Value::array({n}));
+                allow.set("action", json::Value::string("SCMP_ACT_ALLOW"));
+                allow.set("args", json::Value::array({std::move(a)}));
+                inverse.push_back(std::move(allow));
+            }
+            if (inverse.empty())
+                whole.push_back(name);
+            for (auto& r : inverse)
+                added.push_back(std::move(r));
+        }
+    }
+    for (auto& r : added)
+        rules->items().push_back(std::move(r));
+    return base;
+}
+
 bool allows_everything(const json::Value& oci)
 {
     const json::Value* def = member(oci, "defaultAction");

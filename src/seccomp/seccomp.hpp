@@ -44,4 +44,13 @@ std::vector<std::pair<std::string, std::string>> allowed_names(const json::Value
 // Whether an action lets the syscall run (allow, log, trace, notify).
 bool is_allowing(const std::string& action);
 
+// `base` (a profile that denies by default) made at least as strict as the `denials` too: the
+// rules of a profile that allows by default and denies these (OCI syscall rules whose action
+// does not let the syscall run). A denied name loses every allowing rule of `base` and gets the
+// denial's action. A denial with argument conditions keeps the rest of what `base` allowed
+// unconditionally as allow rules with the negated conditions; where no single negation exists
+// (a masked comparison) or `base` allowed the name only conditionally, the whole name is denied
+// and listed in `whole` (stricter than either profile, never looser).
+json::Value with_denials(json::Value base, const std::vector<json::Value>& denials, std::vector<std::string>& whole);
+
 }  // namespace hardrun::seccomp

@@ -798,6 +798,37 @@ def test_unconfined_profile_is_replaced(runtime, make_bundle):
     assert b.config()["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ERRNO"
 
 
+def test_a_profile_that_allows_by_default_keeps_its_denials(runtime, make_bundle):
+    """A caller's profile that allows everything but getcwd: under hardrun the container runs under
+    the default profile (unshare denied) and still cannot call getcwd."""
+    script = "d=$(pwd -P); [ -n \"$d\" ] && echo getcwd-ok || echo getcwd-denied; unshare -U true && echo unshare-ok || echo unshare-denied"
+    profile = {"defaultAction": "SCMP_ACT_ALLOW",
+               "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    b = make_bundle("sh", "-c", script)
+    b.edit(lambda c: c["linux"].update(seccomp=profile))
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+    assert r.returncode == 0, r.stderr
+    assert "getcwd-denied" in r.stdout and "unshare-denied" in r.stdout, r.stdout
+    # Plain runc with the same profile: getcwd denied, unshare allowed (what the default adds).
+    plain = make_bundle("sh", "-c", script)
+    plain.edit(lambda c: c["linux"].update(seccomp=profile))
+    r = runtime.runc("run", "--bundle", plain.path, runtime.new_id())
+    assert "getcwd-denied" in r.stdout and "unshare-ok" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_seccomp_listener_the_policy_does_not_name_is_refused(runtime, make_bundle):
+    b = make_bundle("true")
+    b.edit(lambda c: c["linux"].update(seccomp={
+        "defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/run/hardrun-it-agent.sock",
+        "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_NOTIFY"}]}))
+    before = b.bytes()
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 1 and "seccomp.listeners does not name" in r.stderr, r.stderr
+    assert b.bytes() == before
+    assert runtime.runc("state", cid).returncode != 0
+
+
 def test_profile_check_and_diff_commands(hardrun_bin):
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     default = os.path.join(repo, "profiles", "seccomp-default.json")

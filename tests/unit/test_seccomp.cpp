@@ -42,6 +42,12 @@ json::Value config_with_seccomp(const std::string& seccomp, const char* caps = R
 
 const json::Value& seccomp_of(const json::Value& config) { return *config.find("linux")->find("seccomp"); }
 
+size_t count(const std::vector<harden::Finding>& findings, const char* control)
+{
+    return size_t(std::count_if(findings.begin(), findings.end(),
+                                [&](const harden::Finding& f) { return f.control == control; }));
+}
+
 }  // namespace
 
 Test(seccomp, shipped_profile_checks_clean_and_is_at_least_as_strict_as_dockers)
@@ -194,4 +200,81 @@ Test(seccomp, a_cache_others_can_write_is_not_used)
     cr_assert_eq(stat(open_parent.c_str(), &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0777u, "a parent that is not hardrun's own is never chmod'ed");
     system(("rm -rf " + std::string(dir)).c_str());
+}
+
+Test(seccomp, a_profile_that_allows_by_default_keeps_its_denials_under_the_default)
+{
+    // What the OCI validation suite sends: allow everything but getcwd. The result denies what
+    // the default profile denies and what the caller denied.
+    json::Value config = config_with_seccomp(
+        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd","chdir"],"action":"SCMP_ACT_ERRNO","errnoRet":38},)"
+        R"({"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    const json::Value& s = seccomp_of(config);
+    cr_assert_eq(s.find("defaultAction")->as_string(), "SCMP_ACT_ERRNO");
+    std::set<std::string> allowed = names_with(s, "SCMP_ACT_ALLOW");
+    cr_assert(allowed.count("read") && !allowed.count("getcwd") && !allowed.count("chdir"));
+    cr_assert(!allowed.count("unshare") && !allowed.count("mount"));
+    cr_assert(names_with(s, "SCMP_ACT_ERRNO").count("getcwd"));
+    bool errno_kept = false;
+    for (const auto& rule : s.find("syscalls")->items())
+        if (rule.find("names")->items()[0].as_string() == "getcwd" && rule.find("errnoRet"))
+            errno_kept = *rule.find("errnoRet")->as_int64() == 38;
+    cr_assert(errno_kept);
+    cr_assert_eq(count(report.changed, "seccomp"), 1u);
+    // Idempotent: a second pass finds a profile that denies by default and changes nothing.
+    std::string once = json::serialize(config);
+    cr_assert(!harden::harden_config(config, default_policy(), test::context()).modified());
+    cr_assert_eq(json::serialize(config), once);
+}
+
+Test(seccomp, a_conditional_denial_keeps_the_rest_of_the_syscall)
+{
+    std::vector<std::string> whole;
+    json::Value denial = json::parse(
+        R"({"names":["getcwd"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":7,"op":"SCMP_CMP_EQ"}]})");
+    json::Value base = seccomp::render(default_profile(), {});
+    json::Value merged = seccomp::with_denials(base, {denial}, whole);
+    cr_assert(whole.empty());
+    int allow_ne = 0, deny_eq = 0;
+    for (const auto& rule : merged.find("syscalls")->items()) {
+        if (rule.find("names")->items().size() != 1 || rule.find("names")->items()[0].as_string() != "getcwd")
+            continue;
+        cr_assert(rule.find("args"), "getcwd keeps no unconditional rule");
+        std::string op = rule.find("args")->items()[0].find("op")->as_string();
+        std::string action = rule.find("action")->as_string();
+        allow_ne += action == "SCMP_ACT_ALLOW" && op == "SCMP_CMP_NE";
+        deny_eq += action == "SCMP_ACT_ERRNO" && op == "SCMP_CMP_EQ";
+    }
+    cr_assert(allow_ne == 1 && deny_eq == 1);
+    seccomp::compile(merged);
+    // A masked comparison has no single negation: the whole syscall is denied, and said so.
+    json::Value masked = json::parse(
+        R"({"names":["getcwd"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":7,"valueTwo":7,"op":"SCMP_CMP_MASKED_EQ"}]})");
+    merged = seccomp::with_denials(seccomp::render(default_profile(), {}), {masked}, whole);
+    cr_assert(whole == std::vector<std::string>{"getcwd"});
+    cr_assert(!names_with(merged, "SCMP_ACT_ALLOW").count("getcwd"));
+}
+
+Test(seccomp, spec_allow_is_removed_and_listeners_need_the_policy)
+{
+    json::Value config = config_with_seccomp(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","flags":["SECCOMP_FILTER_FLAG_LOG","SECCOMP_FILTER_FLAG_SPEC_ALLOW"],)"
+        R"("syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert_eq(json::serialize(*seccomp_of(config).find("flags")), R"(["SECCOMP_FILTER_FLAG_LOG"])");
+    cr_assert(report.refused.empty());
+
+    const std::string notify =
+        R"({"defaultAction":"SCMP_ACT_ERRNO","listenerPath":"/run/agent.sock",)"
+        R"("syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"},{"names":["mount"],"action":"SCMP_ACT_NOTIFY"}]})";
+    config = config_with_seccomp(notify);
+    report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert_eq(count(report.refused, "seccomp"), 1u);
+    cr_assert_eq(report.refused[0].path, "/linux/seccomp/listenerPath");
+    policy::Policy trusting = policy::parse(
+        R"({"capabilities":{"allow":[]},"seccomp":{"listeners":["/run/agent.sock"]}})", "t");
+    config = config_with_seccomp(notify);
+    cr_assert_eq(count(harden::harden_config(config, trusting, test::context()).refused, "seccomp"), 0u);
+    cr_assert_throw(policy::parse(R"({"seccomp":{"listeners":["agent.sock"]}})", "t"), Error);
 }
