@@ -8,6 +8,7 @@
 // once; a running container's mounts are removed by `delete` (or `hardrun gc`).
 #include "commands/commands.hpp"
 
+#include "harden/controls.hpp"
 #include "harden/pipeline.hpp"
 #include "idmap/container.hpp"
 #include "json/value.hpp"
@@ -130,6 +131,8 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
         auto load_profile = [](const std::string& name) { return policy::load(name); };
         config = json::parse(file.text);
         report = harden::harden_config(config, policy, context, load_profile);
+        if (inv.command == "restore")
+            harden::checkpoint_restore(policy, report);
         if (report.user_namespace_added && report.refused.empty()) {
             try {
                 idmap::idmap_container(config, report, state.get(), *report.user_namespace_added);
@@ -142,6 +145,8 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
                 context.idmap_unsupported = e.what();
                 config = json::parse(file.text);
                 report = harden::harden_config(config, policy, context, load_profile);
+                if (inv.command == "restore")
+                    harden::checkpoint_restore(policy, report);
             }
         }
     } catch (const Error& e) {

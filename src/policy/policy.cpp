@@ -500,6 +500,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "mounts", p.mounts, mounts_at);
         section(r, "seccomp", p.seccomp, seccomp_at);
         section(r, "kernelInterfaces", p.kernel, mode_only_at<KernelInterfaces>);
+        section(r, "restore", p.restore, mode_only_at<Restore>);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

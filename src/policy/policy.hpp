@@ -65,6 +65,13 @@ struct Devices {
     std::vector<std::string> allow;
 };
 
+// `restore` from a checkpoint image: criu gives the restored processes the credentials,
+// capabilities, seccomp state and memory saved in the image, which hardrun cannot vet (the
+// config is hardened, the image is not). Refused unless the policy trusts the images (audit).
+struct Restore {
+    Mode mode = Mode::enforce;
+};
+
 // What --privileged turns off: masked and read-only /proc and /sys paths, read-only sysfs.
 struct KernelInterfaces {
     Mode mode = Mode::enforce;
@@ -157,6 +164,7 @@ struct Policy {
     // after this policy, so they can only tighten.
     std::vector<std::string> selectable;
     KernelInterfaces kernel;
+    Restore restore;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

@@ -692,15 +692,26 @@ def test_exec_user_root_under_strict(runtime, make_bundle, policy_file, tmp_path
     assert runtime.hardrun("exec", "--user", "0", cid2, "id", "-u").stdout.strip() == "0"
 
 
-def test_restore_goes_through_the_create_pipeline(runtime, make_bundle, tmp_path):
+def test_restore_is_refused_unless_the_policy_trusts_images(runtime, make_bundle, tmp_path, policy_file):
+    """criu restores the image's credentials and capabilities as saved: the default refuses, and
+    a policy that trusts images (restore audit) still sends the config through every control."""
     b = make_bundle("true")
+    before = b.bytes()
+    cid = runtime.new_id()
+    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", b.path, cid)
+    assert r.returncode == 1 and "a checkpoint image restores its processes' credentials" in r.stderr, r.stderr
+    assert b.bytes() == before
+    assert runtime.runc("state", cid).returncode != 0
+    shipped = json.loads((REPO / "profiles" / "policy.json").read_text())
+    shipped["restore"] = {"mode": "audit"}
+    trusting = ("--hardrun-policy", policy_file(shipped))
     b.edit(lambda c: c["linux"].update(namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
     before = b.bytes()
-    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", b.path, runtime.new_id())
+    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", b.path, runtime.new_id(), pre=trusting)
     assert r.returncode == 1 and "the host's pid namespace is shared" in r.stderr
     assert b.bytes() == before
     ok = make_bundle("true")
-    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", ok.path, runtime.new_id())
+    r = runtime.hardrun("restore", "--image-path", str(tmp_path), "--bundle", ok.path, runtime.new_id(), pre=trusting)
     assert ok.config()["root"]["readonly"] is True  # rewritten before runc (which has no image to restore)
 
 
