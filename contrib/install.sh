@@ -4,7 +4,7 @@
 #
 #   install.sh [--source DIR] [--root DIR] [--prefix /usr/local] [--binary-root DIR]
 #              [--containerd-config FILE] [--restart-command CMD] [--no-restart]
-#   install.sh --user-only [--root DIR]     (step 2 alone: what the test suite needs)
+#   install.sh --user-only [--root DIR]     (steps 2 and 3 alone: what the test suite needs)
 #   install.sh --uninstall [--root DIR] [--prefix /usr/local] [--containerd-config FILE]
 #              [--restart-command CMD] [--no-restart]
 #
@@ -13,10 +13,12 @@
 #     (policy.json as default.json);
 #  2. creates the system user "hardrun" and gives it a subordinate uid/gid range in /etc/subuid and
 #     /etc/subgid (the range user-namespace remapping draws from);
-#  3. adds one containerd runtime per profile (hardrun, hardrun-strict, ...: the handlers of the
+#  3. where the node enforces AppArmor, installs contrib/apparmor/hardrun-default into
+#     /etc/apparmor.d and loads it (the profile hardrun gives containers that have none);
+#  4. adds one containerd runtime per profile (hardrun, hardrun-strict, ...: the handlers of the
 #     RuntimeClasses in contrib/kubernetes/) to the containerd config, inside a block this script
 #     owns, copying runc's SystemdCgroup setting; nothing outside that block is touched;
-#  4. restarts containerd when its config changed (--restart-command, default
+#  5. restarts containerd when its config changed (--restart-command, default
 #     "systemctl restart containerd"; --no-restart to skip).
 # Every step is idempotent: a second run changes nothing and restarts nothing.
 # --root DIR treats DIR as the host's / (the DaemonSet mounts the node's / at /host).
@@ -26,7 +28,7 @@
 # A binary built for another profiles directory than PREFIX/share/hardrun/profiles is refused,
 # unless that directory already holds the very profiles being installed (a development build
 # that reads the source tree's profiles/).
-# --uninstall undoes steps 1 and 3 (the runtimes' block, the binary, its links and profiles) and
+# --uninstall undoes steps 1 and 4 (the runtimes' block, the binary, its links and profiles) and
 # restarts containerd when its config changed; the user and its subordinate ranges stay, since
 # files in images or volumes may be owned by them.
 set -euo pipefail
@@ -80,8 +82,27 @@ ensure_user() {
         fi
     done
 }
+# hardrun's AppArmor profile (contrib/apparmor/hardrun-default), where the node enforces AppArmor:
+# installed into /etc/apparmor.d (loaded again at boot) and loaded now. The policy gives it to a
+# container that has no confining profile; without it, hardrun falls back to an engine's default.
+ensure_apparmor_profile() {
+    [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y ]] || return 0
+    if ! command -v apparmor_parser >/dev/null; then
+        say "AppArmor is enabled but apparmor_parser is missing (package apparmor): hardrun-default not loaded"
+        return 0
+    fi
+    local dest=$root/etc/apparmor.d/hardrun-default
+    if ! cmp -s "$source_dir/contrib/apparmor/hardrun-default" "$dest" ||
+        ! grep -q '^hardrun-default (enforce)$' /sys/kernel/security/apparmor/profiles 2>/dev/null; then
+        install -D -m 0644 "$source_dir/contrib/apparmor/hardrun-default" "$dest"
+        apparmor_parser -r -W "$dest"
+        say "loaded the AppArmor profile hardrun-default ($dest)"
+    fi
+}
+
 if ((user_only)); then
     ensure_user
+    ensure_apparmor_profile
     exit 0
 fi
 
@@ -183,6 +204,7 @@ for p in "${profiles[@]}"; do
 done
 
 ensure_user
+ensure_apparmor_profile
 
 # containerd: one runtime per profile, in a block between markers.
 containerd_block_prepare

@@ -70,6 +70,7 @@ int check(const cli::Invocation& inv)
             return runtime::container_pid(runtime::locate(inv.runtime, policy.runtime), inv.root, id);
         };
         context.caller_shim = live::parent_shim;
+        context.apparmor_host = live::read_apparmor;
         report = harden::harden_config(config, policy, context,
                                        [](const std::string& name) { return policy::load(name); });
     } catch (const Error& e) {

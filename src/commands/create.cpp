@@ -122,6 +122,7 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     harden::Context context{id, bundle};
     context.container_pid = runtime_container_pid(runtime_path, inv.root);
     context.caller_shim = live::parent_shim;
+    context.apparmor_host = live::read_apparmor;
     context.allocate_ids = [&](const policy::UserNamespace& p) { return state.get().allocate(p.owner, p.shared); };
     DirFile file;
     json::Value config;

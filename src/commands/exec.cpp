@@ -80,7 +80,7 @@ void exec(const cli::Invocation& inv, const cli::CommandLine& cmd)
         try {
             file = read_dir_file(process_path, max_process_bytes);
             process = json::parse(file.text);
-            harden::harden_process(process, policy, report, root_remapped);
+            harden::harden_process(process, policy, report, root_remapped, live::read_apparmor());
         } catch (const Error& e) {
             throw Error(process_path + ": " + e.what());
         }

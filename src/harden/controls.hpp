@@ -17,6 +17,10 @@ void capabilities(json::Value& process, const std::string& where, const policy::
 // process.noNewPrivileges = true (no_new_privileges.cpp).
 void no_new_privileges(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
 
+// A confining AppArmor profile on hosts that enforce AppArmor (apparmor.cpp).
+void apparmor(json::Value& process, const std::string& where, const policy::Policy& policy,
+              const live::AppArmorHost& host, Report& report);
+
 // No uid 0 without a user namespace remapping it, when the policy says nonRoot (user.cpp).
 // `config` is the whole config.json, or nullptr for an exec's process.json; `root_remapped` says
 // the container (of an exec) runs in a user namespace hardrun added.

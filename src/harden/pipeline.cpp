@@ -10,10 +10,11 @@ namespace hardrun::harden {
 namespace {
 
 void process_controls(json::Value& process, const std::string& where, json::Value* config, bool root_remapped,
-                      const policy::Policy& policy, Report& report)
+                      const policy::Policy& policy, const live::AppArmorHost& apparmor_host, Report& report)
 {
     capabilities(process, where, policy, report);
     no_new_privileges(process, where, policy, report);
+    apparmor(process, where, policy, apparmor_host, report);
     user(process, where, config, root_remapped, policy, report);
 }
 
@@ -27,7 +28,8 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     json::Value* process = spec::field(config, "process", json::Kind::object, "/");
     if (!process)
         throw Error("config.json has no \"process\"; nothing to run");
-    process_controls(*process, "/process", &config, false, policy, report);
+    process_controls(*process, "/process", &config, false, policy,
+                     context.apparmor_host ? context.apparmor_host() : live::AppArmorHost{}, report);
     resources(config, policy, report);
     rootfs(config, policy, report);
     namespaces(config, policy, context, report);
@@ -80,11 +82,12 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
     return report;
 }
 
-void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped)
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped,
+                    const live::AppArmorHost& apparmor_host)
 {
     if (!process.is_object())
         throw Error("the process file must hold a JSON object");
-    process_controls(process, "", nullptr, root_remapped, policy, report);
+    process_controls(process, "", nullptr, root_remapped, policy, apparmor_host, report);
 }
 
 Report harden_process(json::Value& process, const policy::Policy& policy)

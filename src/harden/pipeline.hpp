@@ -5,6 +5,7 @@
 #include "harden/report.hpp"
 #include "idmap/idmap.hpp"
 #include "json/value.hpp"
+#include "live/apparmor.hpp"
 #include "live/caller.hpp"
 #include "policy/policy.hpp"
 #include "spec/pod.hpp"
@@ -41,6 +42,8 @@ struct Context {
     // Who started hardrun, when it is a containerd shim (live::parent_shim in production): the
     // fact that proves a CRI pod claim. Unset, every pod claim is unproven.
     std::function<live::Shim()> caller_shim = nullptr;
+    // The host's AppArmor (live::read_apparmor in production; unset: a host without AppArmor).
+    std::function<live::AppArmorHost()> apparmor_host = nullptr;
     // The config's role in a Kubernetes pod, as pod_of() decided it from the claim in its
     // annotations (harden_config sets it before the controls run; a claim never sets it alone).
     spec::Pod pod = {};
@@ -66,6 +69,7 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
 Report harden_process(json::Value& process, const policy::Policy& policy);
 // The same, adding to an existing report (exec also vets its --cap flags); `root_remapped`: the
 // container runs in a user namespace hardrun added, so uid 0 is not host root.
-void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped = false);
+void harden_process(json::Value& process, const policy::Policy& policy, Report& report, bool root_remapped = false,
+                    const live::AppArmorHost& apparmor_host = {});
 
 }  // namespace hardrun::harden

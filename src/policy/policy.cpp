@@ -344,6 +344,26 @@ Sysctls sysctls_at(const json::Value& v, const std::string& path, const Sysctls&
     return s;
 }
 
+AppArmor apparmor_at(const json::Value& v, const std::string& path, const AppArmor& fallback)
+{
+    ObjectReader r(v, path);
+    AppArmor a = fallback;
+    a.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* profiles = r.take("profiles"))
+        a.profiles = strings_at(
+            *profiles, r.path_of("profiles"), "AppArmor profile names",
+            [](const std::string& n) { return n != "unconfined" && n.find_first_of(std::string("\n\0", 2)) == std::string::npos; },
+            "the name of a confining profile");
+    if (const json::Value* u = r.take("unavailable")) {
+        std::string what = string_at(*u, r.path_of("unavailable"));
+        if (what != "runUnconfined" && what != "refuse")
+            throw Error(r.path_of("unavailable") + " must be \"runUnconfined\" or \"refuse\"");
+        a.refuse_unavailable = what == "refuse";
+    }
+    r.finish();
+    return a;
+}
+
 Seccomp seccomp_at(const json::Value& v, const std::string& path, const Seccomp& fallback)
 {
     ObjectReader r(v, path);
@@ -501,6 +521,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "seccomp", p.seccomp, seccomp_at);
         section(r, "kernelInterfaces", p.kernel, mode_only_at<KernelInterfaces>);
         section(r, "restore", p.restore, mode_only_at<Restore>);
+        section(r, "apparmor", p.apparmor, apparmor_at);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

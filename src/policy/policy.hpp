@@ -65,6 +65,15 @@ struct Devices {
     std::vector<std::string> allow;
 };
 
+// AppArmor, on hosts that enforce it: a container without a confining profile (none,
+// "unconfined", or one only in complain mode) gets the first of `profiles` the host has loaded in
+// enforce mode. None loaded: runs unconfined, recorded; or refused ("unavailable": "refuse").
+struct AppArmor {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> profiles = {"hardrun-default", "docker-default", "cri-containerd.apparmor.d"};
+    bool refuse_unavailable = false;
+};
+
 // `restore` from a checkpoint image: criu gives the restored processes the credentials,
 // capabilities, seccomp state and memory saved in the image, which hardrun cannot vet (the
 // config is hardened, the image is not). Refused unless the policy trusts the images (audit).
@@ -165,6 +174,7 @@ struct Policy {
     std::vector<std::string> selectable;
     KernelInterfaces kernel;
     Restore restore;
+    AppArmor apparmor;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

@@ -960,3 +960,70 @@ Test(profiles, a_profile_not_marked_selectable_is_refused)
         cr_assert_eq(count(report.refused, "profile"), 1u, "%s", name);
     }
 }
+
+namespace {
+
+harden::Context with_apparmor(const std::string& profiles_text)
+{
+    harden::Context c = test::context("c1", "/nonexistent-bundle");
+    c.apparmor_host = [profiles_text] { return live::parse_apparmor_profiles(profiles_text); };
+    return c;
+}
+
+std::string apparmor_of(const json::Value& config)
+{
+    const json::Value* p = config.find("process")->find("apparmorProfile");
+    return p ? p->as_string() : "";
+}
+
+}  // namespace
+
+Test(apparmor, unconfined_or_none_gets_the_first_loaded_profile_of_the_policy)
+{
+    const std::string loaded = "docker-default (enforce)\nhardrun-default (enforce)\n/usr/bin/man (complain)\n";
+    for (const char* asked : {"", R"(,"apparmorProfile":"unconfined")", R"(,"apparmorProfile":"/usr/bin/man")"}) {
+        json::Value config = json::parse(std::string(R"({"process":{"args":["sh"])") + asked +
+                                         R"(},"root":{"path":"r"}})");
+        harden::Report report = harden::harden_config(config, default_policy(), with_apparmor(loaded));
+        cr_assert_eq(apparmor_of(config), "hardrun-default", "%s", asked);
+        cr_assert_eq(count(report.changed, "apparmor"), 1u);
+    }
+    // Only the engine's default loaded: that one.
+    json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"r"}})");
+    harden::harden_config(config, default_policy(), with_apparmor("docker-default (enforce)\n"));
+    cr_assert_eq(apparmor_of(config), "docker-default");
+    // A confining profile the caller chose is kept.
+    config = json::parse(R"({"process":{"args":["sh"],"apparmorProfile":"my-app"},"root":{"path":"r"}})");
+    harden::Report kept = harden::harden_config(config, default_policy(), with_apparmor(loaded + "my-app (enforce)\n"));
+    cr_assert_eq(apparmor_of(config), "my-app");
+    cr_assert_eq(count(kept.changed, "apparmor"), 0u);
+    // A host without AppArmor: the field is inert, nothing changes.
+    config = json::parse(R"({"process":{"args":["sh"],"apparmorProfile":"unconfined"},"root":{"path":"r"}})");
+    harden::Report none = harden::harden_config(config, default_policy(), test::context("c1", "/nonexistent-bundle"));
+    cr_assert_eq(apparmor_of(config), "unconfined");
+    cr_assert_eq(count(none.changed, "apparmor") + count(none.audited, "apparmor"), 0u);
+}
+
+Test(apparmor, no_profile_loaded_degrades_loudly_or_is_refused)
+{
+    json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"r"}})");
+    harden::Report report = harden::harden_config(config, default_policy(), with_apparmor("/usr/bin/man (enforce)\n"));
+    cr_assert_eq(apparmor_of(config), "");
+    cr_assert_eq(count(report.audited, "apparmor"), 1u);
+    cr_assert_eq(count(report.refused, "apparmor"), 0u);
+    policy::Policy strict = policy::parse(R"({"capabilities":{"allow":[]},"apparmor":{"unavailable":"refuse"}})", "t");
+    config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"r"}})");
+    cr_assert_eq(count(harden::harden_config(config, strict, with_apparmor("")).refused, "apparmor"), 1u);
+    cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"apparmor":{"profiles":["unconfined"]}})", "t"),
+                    Error);
+}
+
+Test(apparmor, an_exec_process_cannot_leave_the_profile)
+{
+    json::Value process = json::parse(R"({"args":["sh"],"apparmorProfile":"unconfined"})");
+    harden::Report report;
+    harden::harden_process(process, default_policy(), report, false,
+                           live::parse_apparmor_profiles("hardrun-default (enforce)\n"));
+    cr_assert_eq(process.find("apparmorProfile")->as_string(), "hardrun-default");
+    cr_assert_eq(report.changed.back().path, "/apparmorProfile");
+}

@@ -1,5 +1,6 @@
 // The readers of hardrun report's live state, on text captured from real containers on this
 // host (tests/fixtures/proc: cgroup v1 hybrid) and on hand-made cgroup v2 / nested tables.
+#include "live/apparmor.hpp"
 #include "live/caller.hpp"
 #include "live/cgroup.hpp"
 #include "live/mounts.hpp"
@@ -311,4 +312,15 @@ Test(caller, this_test_was_not_started_by_a_shim)
     hardrun::live::Shim s = hardrun::live::parent_shim();
     cr_assert(!s.found);
     cr_assert(s.why_not.find("not started by a containerd shim") != std::string::npos, "%s", s.why_not.c_str());
+}
+
+Test(apparmor, the_profile_list_is_read_by_name_and_mode)
+{
+    hardrun::live::AppArmorHost h = hardrun::live::parse_apparmor_profiles(
+        "docker-default (enforce)\n/usr/bin/man (complain)\nname with space (kill)\nbroken line\nx (unconfined)\n");
+    cr_assert(h.enabled && h.listed);
+    cr_assert(h.confines("docker-default"));
+    cr_assert(!h.confines("/usr/bin/man"));
+    cr_assert(h.confines("name with space"));
+    cr_assert(!h.confines("x") && !h.confines("broken line") && !h.confines("missing"));
 }

@@ -1,0 +1,65 @@
+#include "live/apparmor.hpp"
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/file.hpp"
+
+#include <fcntl.h>
+
+#include <optional>
+
+namespace hardrun::live {
+
+AppArmorHost parse_apparmor_profiles(std::string_view text)
+{
+    AppArmorHost host;
+    host.enabled = true;
+    host.listed = true;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos)
+            end = text.size();
+        std::string_view line = text.substr(start, end - start);
+        start = end + 1;
+        size_t open = line.rfind(" (");
+        if (open == std::string_view::npos || line.back() != ')')
+            continue;
+        host.profiles[std::string(line.substr(0, open))] =
+            std::string(line.substr(open + 2, line.size() - open - 3));
+    }
+    return host;
+}
+
+namespace {
+
+// The file's content, or nullopt when it cannot be opened or read.
+std::optional<std::string> read_small(const char* path, size_t max_bytes)
+{
+    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return std::nullopt;
+    try {
+        return read_all(fd.get(), max_bytes, path);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+AppArmorHost read_apparmor()
+{
+    AppArmorHost host;
+    auto enabled = read_small("/sys/module/apparmor/parameters/enabled", 16);
+    if (!enabled || enabled->empty() || (*enabled)[0] != 'Y')
+        return host;
+    auto list = read_small("/sys/kernel/security/apparmor/profiles", 8u << 20);
+    if (!list) {
+        host.enabled = true;
+        return host;
+    }
+    return parse_apparmor_profiles(*list);
+}
+
+}  // namespace hardrun::live
