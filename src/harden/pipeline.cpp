@@ -38,6 +38,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     kernel_interfaces(config, policy, report);
     sysctls(config, policy, report);
     seccomp(config, policy, context, report);
+    hooks(config, policy, context, report);
 }
 
 }  // namespace

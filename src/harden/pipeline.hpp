@@ -7,6 +7,7 @@
 #include "json/value.hpp"
 #include "live/apparmor.hpp"
 #include "live/caller.hpp"
+#include "live/executable.hpp"
 #include "policy/policy.hpp"
 #include "spec/pod.hpp"
 
@@ -44,6 +45,10 @@ struct Context {
     std::function<live::Shim()> caller_shim = nullptr;
     // The host's AppArmor (live::read_apparmor in production; unset: a host without AppArmor).
     std::function<live::AppArmorHost()> apparmor_host = nullptr;
+    // Facts about the programs hooks would run (unset: live::process_exe and
+    // live::why_not_root_owned, this host's; tests pass their own).
+    std::function<live::ProcessExe(long pid)> process_exe = nullptr;
+    std::function<std::string(const std::string& path)> why_not_root_owned = nullptr;
     // The config's role in a Kubernetes pod, as pod_of() decided it from the claim in its
     // annotations (harden_config sets it before the controls run; a claim never sets it alone).
     spec::Pod pod = {};

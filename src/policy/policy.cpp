@@ -344,6 +344,44 @@ Sysctls sysctls_at(const json::Value& v, const std::string& path, const Sysctls&
     return s;
 }
 
+const std::vector<std::string> hook_kinds = {"prestart",       "createRuntime", "createContainer",
+                                              "startContainer", "poststart",     "poststop"};
+
+Hooks hooks_at(const json::Value& v, const std::string& path, const Hooks& fallback)
+{
+    ObjectReader r(v, path);
+    Hooks h = fallback;
+    h.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    h.docker_network = bool_at(r.take("dockerNetwork"), r.path_of("dockerNetwork"), h.docker_network);
+    if (const json::Value* allow = r.take("allow")) {
+        if (!allow->is_array())
+            throw Error(r.path_of("allow") + " must be an array of {path, kinds}");
+        h.allow.clear();
+        for (size_t i = 0; i < allow->items().size(); ++i) {
+            std::string where = r.path_of("allow") + "/" + std::to_string(i);
+            ObjectReader item(allow->items()[i], where);
+            Hook hook;
+            const json::Value* p = item.take("path");
+            if (!p)
+                throw Error(where + "/path is required");
+            hook.path = string_at(*p, where + "/path");
+            if (hook.path[0] != '/' || spec::clean_path(hook.path) != hook.path || hook.path.rfind("/proc/", 0) == 0)
+                throw Error(where + "/path must be a clean absolute path outside /proc");
+            const json::Value* kinds = item.take("kinds");
+            if (!kinds)
+                throw Error(where + "/kinds is required");
+            hook.kinds = strings_at(
+                *kinds, where + "/kinds", "hook kinds",
+                [](const std::string& k) { return std::find(hook_kinds.begin(), hook_kinds.end(), k) != hook_kinds.end(); },
+                "a hook kind (prestart, createRuntime, createContainer, startContainer, poststart, poststop)");
+            item.finish();
+            h.allow.push_back(std::move(hook));
+        }
+    }
+    r.finish();
+    return h;
+}
+
 AppArmor apparmor_at(const json::Value& v, const std::string& path, const AppArmor& fallback)
 {
     ObjectReader r(v, path);
@@ -522,6 +560,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "kernelInterfaces", p.kernel, mode_only_at<KernelInterfaces>);
         section(r, "restore", p.restore, mode_only_at<Restore>);
         section(r, "apparmor", p.apparmor, apparmor_at);
+        section(r, "hooks", p.hooks, hooks_at);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

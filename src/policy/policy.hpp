@@ -65,6 +65,21 @@ struct Devices {
     std::vector<std::string> allow;
 };
 
+// OCI hooks run on the host, as root, outside every control of the container (createContainer and
+// startContainer from the container's init before it is confined). None by default, but for the
+// ones named here: an exact absolute path of a root-owned binary and the kinds it may run as.
+struct Hook {
+    std::string path;
+    std::vector<std::string> kinds;  // prestart, createRuntime, createContainer, startContainer, poststart, poststop
+};
+struct Hooks {
+    Mode mode = Mode::enforce;
+    std::vector<Hook> allow;
+    // "dockerNetwork": Docker's own prestart hook (dockerd's binary run as libnetwork-setkey for
+    // this container), recognised by facts; without it Docker's networking breaks.
+    bool docker_network = true;
+};
+
 // AppArmor, on hosts that enforce it: a container without a confining profile (none,
 // "unconfined", or one only in complain mode) gets the first of `profiles` the host has loaded in
 // enforce mode. None loaded: runs unconfined, recorded; or refused ("unavailable": "refuse").
@@ -175,6 +190,7 @@ struct Policy {
     KernelInterfaces kernel;
     Restore restore;
     AppArmor apparmor;
+    Hooks hooks;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

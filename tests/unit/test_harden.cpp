@@ -1027,3 +1027,111 @@ Test(apparmor, an_exec_process_cannot_leave_the_profile)
     cr_assert_eq(process.find("apparmorProfile")->as_string(), "hardrun-default");
     cr_assert_eq(report.changed.back().path, "/apparmorProfile");
 }
+
+namespace {
+
+// A create by Docker 20.10 (the fixture's dockerd was pid 20090), with a hook `extra` added.
+struct HookCase {
+    json::Value config;
+    harden::Context context;
+};
+
+HookCase docker_with_hook(const std::string& extra = "", long dockerd_uid = 0, std::string dockerd = "/usr/sbin/dockerd")
+{
+    HookCase c{json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-default.json")),
+               test::context(docker_id, "/nonexistent-bundle")};
+    if (!extra.empty())
+        c.config.find("hooks")->set("poststart", json::parse(extra));
+    c.context.process_exe = [dockerd_uid, dockerd](long pid) {
+        live::ProcessExe p;
+        p.found = pid == 20090;
+        p.uid = uid_t(dockerd_uid);
+        p.exe = dockerd;
+        return p;
+    };
+    c.context.why_not_root_owned = [](const std::string& path) -> std::string {
+        return path == "/usr/sbin/dockerd" || path == "/usr/bin/nvidia-ctk" ? "" : path + " is owned by uid 1000";
+    };
+    return c;
+}
+
+}  // namespace
+
+Test(hooks, dockers_network_hook_is_recognised_by_facts)
+{
+    HookCase c = docker_with_hook();
+    harden::Report report = harden::harden_config(c.config, default_policy(), c.context);
+    cr_assert_eq(count(report.refused, "hooks"), 0u, "%s", harden::describe(report.refused).c_str());
+    // The same hook, but the process is not root's dockerd, or the id is another container's.
+    for (auto [uid, exe] : {std::pair<long, const char*>{1000, "/usr/sbin/dockerd"}, {0, "/usr/bin/python3"},
+                            {0, "/home/u/dockerd"}}) {
+        HookCase bad = docker_with_hook("", uid, exe);
+        cr_assert_eq(count(harden::harden_config(bad.config, default_policy(), bad.context).refused, "hooks"), 1u, "%s", exe);
+    }
+    HookCase other = docker_with_hook();
+    other.context.container_id = "another";
+    cr_assert_eq(count(harden::harden_config(other.config, default_policy(), other.context).refused, "hooks"), 1u);
+    policy::Policy no_docker = policy::parse(R"({"capabilities":{"allow":[]},"hooks":{"dockerNetwork":false}})", "t");
+    HookCase off = docker_with_hook();
+    cr_assert_eq(count(harden::harden_config(off.config, no_docker, off.context).refused, "hooks"), 1u);
+}
+
+Test(hooks, any_other_hook_is_refused_unless_the_policy_names_it)
+{
+    HookCase c = docker_with_hook(R"([{"path":"/bin/sh","args":["sh","-c","touch /tmp/x"]}])");
+    harden::Report report = harden::harden_config(c.config, default_policy(), c.context);
+    cr_assert_eq(count(report.refused, "hooks"), 1u);
+    cr_assert_eq(report.refused[0].path, "/hooks/poststart/0/path");
+    cr_assert(report.refused[0].detail.find("runs /bin/sh on the host as root (poststart hook)") != std::string::npos);
+
+    policy::Policy nvidia = policy::parse(
+        R"({"capabilities":{"allow":[]},"hooks":{"allow":[{"path":"/usr/bin/nvidia-ctk","kinds":["poststart"]},)"
+        R"({"path":"/opt/hooks/mine","kinds":["poststart"]}]}})", "t");
+    c = docker_with_hook(R"([{"path":"/usr/bin/nvidia-ctk","args":["nvidia-ctk","hook"]}])");
+    cr_assert_eq(count(harden::harden_config(c.config, nvidia, c.context).refused, "hooks"), 0u);
+    // Named, but as another kind; named, but not root's alone: refused.
+    c = docker_with_hook(R"([{"path":"/usr/bin/nvidia-ctk"}])");
+    c.config.find("hooks")->set("createContainer", *c.config.find("hooks")->find("poststart"));
+    c.config.find("hooks")->erase("poststart");
+    harden::Report kind = harden::harden_config(c.config, nvidia, c.context);
+    cr_assert_eq(count(kind.refused, "hooks"), 1u);
+    cr_assert(kind.refused[0].detail.find("only as poststart") != std::string::npos);
+    c = docker_with_hook(R"([{"path":"/opt/hooks/mine"}])");
+    harden::Report owned = harden::harden_config(c.config, nvidia, c.context);
+    cr_assert(owned.refused.size() == 1 && owned.refused[0].detail.find("owned by uid 1000") != std::string::npos);
+    // Audit mode records; case-folded kinds are errors; unknown kinds refused.
+    policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"hooks":{"mode":"audit"}})", "t");
+    c = docker_with_hook(R"([{"path":"/bin/sh"}])");
+    harden::Report audited = harden::harden_config(c.config, audit, c.context);
+    cr_assert(count(audited.refused, "hooks") == 0 && count(audited.audited, "hooks") == 1);
+    c = docker_with_hook();
+    c.config.find("hooks")->set("Prestart", json::Value::array());
+    cr_assert_throw(harden::harden_config(c.config, default_policy(), c.context), Error);
+    c = docker_with_hook();
+    c.config.find("hooks")->set("preStop", json::Value::array());
+    cr_assert_eq(count(harden::harden_config(c.config, default_policy(), c.context).refused, "hooks"), 1u);
+    cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"hooks":{"allow":[{"path":"sh","kinds":["prestart"]}]}})", "t"), Error);
+    cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"hooks":{"allow":[{"path":"/x","kinds":["later"]}]}})", "t"), Error);
+}
+
+Test(hooks, the_host_facts_are_read_from_the_host)
+{
+    cr_assert_eq(live::why_not_root_owned("/bin/sh"), "");
+    cr_assert(live::why_not_root_owned("/tmp").find("not a regular file") != std::string::npos);
+    cr_assert(live::why_not_root_owned("/nonexistent/x").find("cannot be resolved") != std::string::npos);
+    // A root-owned binary in a directory others can write (they could swap it) is not root's alone.
+    char dir[] = "/tmp/hardrun-unit-hook-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    std::string bin = std::string(dir) + "/hook";
+    std::ofstream(bin) << "#!/bin/sh\n";
+    chmod(bin.c_str(), 0755);
+    chmod(dir, 0700);
+    cr_assert(live::why_not_root_owned(bin).find("/tmp is writable by others") != std::string::npos,
+              "%s", live::why_not_root_owned(bin).c_str());
+    chmod(bin.c_str(), 0775);
+    cr_assert(live::why_not_root_owned(bin).find("hook is writable by others") != std::string::npos);
+    unlink(bin.c_str());
+    rmdir(dir);
+    live::ProcessExe self = live::process_exe(getpid());
+    cr_assert(self.found && self.uid == getuid() && self.exe.find("unit-harden") != std::string::npos, "%s", self.exe.c_str());
+}
