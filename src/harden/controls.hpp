@@ -73,6 +73,9 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
 // OCI hooks: only the policy's and Docker's own network hook (hooks.cpp).
 void hooks(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
+// Annotations that runtimes act on, refused unless vouched for (annotations.cpp).
+void annotations(json::Value& config, const policy::Policy& policy, Report& report);
+
 // `restore`: a checkpoint image's processes come back with what the image says (restore.cpp).
 void checkpoint_restore(const policy::Policy& policy, Report& report);
 

@@ -39,6 +39,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     sysctls(config, policy, report);
     seccomp(config, policy, context, report);
     hooks(config, policy, context, report);
+    annotations(config, policy, report);
 }
 
 }  // namespace

@@ -382,6 +382,20 @@ Hooks hooks_at(const json::Value& v, const std::string& path, const Hooks& fallb
     return h;
 }
 
+Annotations annotations_at(const json::Value& v, const std::string& path, const Annotations& fallback)
+{
+    ObjectReader r(v, path);
+    Annotations a = fallback;
+    a.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* allow = r.take("allow"))
+        a.allow = strings_at(
+            *allow, r.path_of("allow"), "annotation keys",
+            [](const std::string& k) { return k.find('*') == std::string::npos || k.find('*') == k.size() - 1; },
+            "an annotation key, or a prefix ending in *");
+    r.finish();
+    return a;
+}
+
 AppArmor apparmor_at(const json::Value& v, const std::string& path, const AppArmor& fallback)
 {
     ObjectReader r(v, path);
@@ -561,6 +575,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "restore", p.restore, mode_only_at<Restore>);
         section(r, "apparmor", p.apparmor, apparmor_at);
         section(r, "hooks", p.hooks, hooks_at);
+        section(r, "annotations", p.annotations, annotations_at);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

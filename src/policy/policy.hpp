@@ -80,6 +80,14 @@ struct Hooks {
     bool docker_network = true;
 };
 
+// Annotations that runtimes act on (runc's systemd driver turns org.systemd.property.* into unit
+// properties, criu reads the file org.criu.config names, crun acts on run.oci.*): refused unless
+// the policy vouches for the key ("allow": exact keys, or prefixes ending in '*').
+struct Annotations {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> allow;
+};
+
 // AppArmor, on hosts that enforce it: a container without a confining profile (none,
 // "unconfined", or one only in complain mode) gets the first of `profiles` the host has loaded in
 // enforce mode. None loaded: runs unconfined, recorded; or refused ("unavailable": "refuse").
@@ -191,6 +199,7 @@ struct Policy {
     Restore restore;
     AppArmor apparmor;
     Hooks hooks;
+    Annotations annotations;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

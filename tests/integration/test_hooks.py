@@ -67,3 +67,16 @@ def test_a_hook_the_policy_names_runs(runtime, make_bundle, hook_dir, policy_fil
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=policy)
     assert r.returncode == 1 and "is writable by others than root" in r.stderr, r.stderr
     assert not os.path.exists(marker)
+
+
+@pytest.mark.parametrize("key", ["org.systemd.property.DeviceAllow", "run.oci.keep_original_groups", "org.criu.config"])
+def test_annotations_the_runtime_acts_on_are_refused(runtime, make_bundle, key):
+    b = make_bundle("true")
+    b.edit(lambda c: c.setdefault("annotations", {}).update({key: "/dev/sda rwm"}))
+    before = b.bytes()
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--bundle", b.path, cid)
+    assert r.returncode == 1 and "is an instruction to the runtime that acts on the host" in r.stderr, r.stderr
+    assert key in r.stderr
+    assert b.bytes() == before
+    assert runtime.runc("state", cid).returncode != 0

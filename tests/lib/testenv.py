@@ -62,7 +62,7 @@ CONTROLS = ["capabilities", "noNewPrivileges", "resources", "rootfs", "namespace
 
 def audit_only_policy(**extra):
     """A policy with every control in audit mode (plus `extra` top-level keys)."""
-    policy = {c: {"mode": "audit"} for c in CONTROLS + ["restore", "apparmor"]}
+    policy = {c: {"mode": "audit"} for c in CONTROLS + ["restore", "apparmor", "hooks", "annotations"]}
     policy["capabilities"]["allow"] = ["CAP_KILL"]
     policy.update(extra)
     return policy

@@ -1135,3 +1135,32 @@ Test(hooks, the_host_facts_are_read_from_the_host)
     live::ProcessExe self = live::process_exe(getpid());
     cr_assert(self.found && self.uid == getuid() && self.exe.find("unit-harden") != std::string::npos, "%s", self.exe.c_str());
 }
+
+Test(annotations, runtime_instructions_are_refused_unless_vouched_for)
+{
+    auto with = [](const std::string& key) {
+        return json::parse(R"({"process":{"args":["sh"]},"root":{"path":"r"},"annotations":{")" + key +
+                           R"(":"x","org.opencontainers.image.title":"t"}})");
+    };
+    for (const char* key : {"org.systemd.property.DeviceAllow", "org.criu.config", "run.oci.keep_original_groups",
+                            "run.oci.seccomp_receiver"}) {
+        json::Value config = with(key);
+        harden::Report report = harden::harden_config(config, default_policy(), test::context());
+        cr_assert_eq(count(report.refused, "annotations"), 1u, "%s", key);
+        cr_assert(std::any_of(report.refused.begin(), report.refused.end(), [&](const harden::Finding& f) {
+            return f.control == "annotations" && f.path == std::string("/annotations/") + key;
+        }));
+    }
+    json::Value plain = with("com.example.team");
+    cr_assert_eq(count(harden::harden_config(plain, default_policy(), test::context()).refused, "annotations"), 0u);
+    policy::Policy vouching = policy::parse(
+        R"({"capabilities":{"allow":[]},"annotations":{"allow":["run.oci.keep_original_groups","org.systemd.property.Cpu*"]}})",
+        "t");
+    json::Value config = with("run.oci.keep_original_groups");
+    cr_assert_eq(count(harden::harden_config(config, vouching, test::context()).refused, "annotations"), 0u);
+    config = with("org.systemd.property.CPUWeight");
+    cr_assert_eq(count(harden::harden_config(config, vouching, test::context()).refused, "annotations"), 1u);
+    config = with("org.systemd.property.CpuQuota");
+    cr_assert_eq(count(harden::harden_config(config, vouching, test::context()).refused, "annotations"), 0u);
+    cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"annotations":{"allow":["a*b"]}})", "t"), Error);
+}
