@@ -70,6 +70,9 @@ void sysctls(json::Value& config, const policy::Policy& policy, Report& report);
 // unconfined one, the caller's own less the deny list (seccomp.cpp). Runs after capabilities.
 void seccomp(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
+// linux.cgroupsPath only for a cgroup that holds no process yet (cgroups_path.cpp).
+void cgroups_path(json::Value& config, const policy::Policy& policy, Report& report);
+
 // OCI hooks: only the policy's and Docker's own network hook (hooks.cpp).
 void hooks(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 

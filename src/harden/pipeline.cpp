@@ -31,6 +31,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
     process_controls(*process, "/process", &config, false, policy,
                      context.apparmor_host ? context.apparmor_host() : live::AppArmorHost{}, report);
     resources(config, policy, report);
+    cgroups_path(config, policy, report);
     rootfs(config, policy, report);
     namespaces(config, policy, context, report);
     mounts(config, policy, context, report);

@@ -2,6 +2,14 @@
 
 #include "live/text.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <algorithm>
 
@@ -100,6 +108,84 @@ CgroupLimit parse_limit(std::string_view text)
     if (*n >= 0x7fffffffffff0000ull)
         return {std::nullopt};
     return {n};
+}
+
+namespace {
+
+// The first pid in `dir` or a cgroup below it; stops after `budget` directories (a cgroup tree
+// that large is the host's, and one pid is all it takes).
+std::optional<std::string> first_pid_below(const std::string& dir, size_t& budget)
+{
+    if (budget == 0)
+        return "more cgroups below " + dir + " than hardrun looks through";
+    --budget;
+    UniqueFd procs(open((dir + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC));
+    if (procs) {
+        std::string text;
+        try {
+            text = read_all(procs.get(), 1 << 20, dir + "/cgroup.procs");
+        } catch (const Error&) {
+            return "its cgroup.procs cannot be read (" + dir + ")";
+        }
+        size_t end = text.find('\n');
+        if (!text.empty())
+            return "pid " + text.substr(0, end) + " in " + dir;
+    }
+    DIR* d = opendir(dir.c_str());
+    if (!d)
+        return std::nullopt;
+    std::optional<std::string> found;
+    while (dirent* e = readdir(d)) {
+        if (e->d_type != DT_DIR || std::string_view(e->d_name) == "." || std::string_view(e->d_name) == "..")
+            continue;
+        if ((found = first_pid_below(dir + "/" + e->d_name, budget)))
+            break;
+    }
+    closedir(d);
+    return found;
+}
+
+}  // namespace
+
+static std::string read_proc_file(const char* path)
+{
+    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        throw system_error(std::string("cannot open ") + path, errno);
+    return read_all(fd.get(), 16u << 20, path);
+}
+
+std::optional<std::string> cgroup_occupant(const std::string& path, bool below_own)
+{
+    std::vector<Mount> mounts = parse_mountinfo(read_proc_file("/proc/self/mountinfo"));
+    std::vector<CgroupLine> own;
+    if (below_own)
+        own = parse_proc_cgroup(read_proc_file("/proc/self/cgroup"));
+    size_t budget = 10000;
+    for (const Mount& m : mounts) {
+        if (m.fstype != "cgroup" && m.fstype != "cgroup2")
+            continue;
+        std::vector<std::string> dirs;
+        if (m.root == "/")
+            dirs.push_back(join(m.target, path));
+        for (const CgroupLine& line : own) {
+            bool same = m.fstype == "cgroup2"
+                            ? line.hierarchy == 0 && line.controllers.empty()
+                            : std::any_of(line.controllers.begin(), line.controllers.end(),
+                                          [&](const std::string& c) { return m.has_fs_option(c); });
+            if (same)
+                if (std::optional<std::string> rel = below(line.path, m.root))
+                    dirs.push_back(join(join(m.target, *rel), path));
+        }
+        for (const auto& dir : dirs) {
+            struct stat st {};
+            if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                continue;
+            if (std::optional<std::string> who = first_pid_below(dir, budget))
+                return who;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace hardrun::live

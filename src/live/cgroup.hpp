@@ -47,4 +47,10 @@ struct CgroupLimit {
 };
 CgroupLimit parse_limit(std::string_view text);
 
+// A process found in the cgroup `path` (relative to a hierarchy's root; `below_own`: relative to
+// the reader's own cgroup instead, as runc places a relative cgroupfs path) or in a cgroup below
+// it, in any mounted hierarchy: "pid N in DIR". nullopt when no such cgroup exists or all are
+// empty. Reads the host's mount table and, for `below_own`, /proc/self/cgroup.
+std::optional<std::string> cgroup_occupant(const std::string& path, bool below_own);
+
 }  // namespace hardrun::live

@@ -3,6 +3,7 @@
 #include "live/apparmor.hpp"
 #include "live/caller.hpp"
 #include "live/cgroup.hpp"
+#include "spec/cgroups_path.hpp"
 #include "live/mounts.hpp"
 #include "live/proc.hpp"
 #include "spec/capability_names.hpp"
@@ -323,4 +324,32 @@ Test(apparmor, the_profile_list_is_read_by_name_and_mode)
     cr_assert(!h.confines("/usr/bin/man"));
     cr_assert(h.confines("name with space"));
     cr_assert(!h.confines("x") && !h.confines("broken line") && !h.confines("missing"));
+}
+
+Test(cgroups_path, runc_forms_are_read_as_runc_reads_them)
+{
+    using hardrun::spec::parse_cgroups_path;
+    cr_assert_eq(parse_cgroups_path("/docker/abc").path, "/docker/abc");
+    cr_assert_eq(parse_cgroups_path("system.slice:docker:abc").path, "/system.slice/docker-abc.scope");
+    cr_assert_eq(parse_cgroups_path("kubepods-besteffort-pod1.slice:cri-containerd:x").path,
+                 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-x.scope");
+    cr_assert_eq(parse_cgroups_path(":libpod:x").path, "/system.slice/libpod-x.scope");
+    cr_assert_eq(parse_cgroups_path("machine.slice::x").path, "/machine.slice/x.scope");
+    cr_assert_eq(parse_cgroups_path("-.slice:p:x").path, "/p-x.scope");
+    auto rel = parse_cgroups_path("a/./b//c");
+    cr_assert(rel.relative && rel.path == "/a/b/c");
+    cr_assert(!parse_cgroups_path("/docker/../init.scope").error.empty());
+    cr_assert(!parse_cgroups_path("bad:p:x").error.empty());
+    cr_assert(!parse_cgroups_path("a--b.slice:p:x").error.empty());
+    cr_assert(!parse_cgroups_path("system.slice:p:../x").error.empty());
+    cr_assert(!hardrun::spec::expand_slice("a.scope"));
+}
+
+Test(cgroups_path, an_occupied_cgroup_is_found_an_absent_one_is_not)
+{
+    // This test's own cgroup holds this test: relative "." below our own cgroup is occupied.
+    auto self = hardrun::live::cgroup_occupant("", true);
+    cr_assert(self.has_value());
+    cr_assert(self->find("pid ") == 0, "%s", self->c_str());
+    cr_assert(!hardrun::live::cgroup_occupant("/hardrun-unit-no-such-cgroup/x", false));
 }
