@@ -118,4 +118,18 @@ def test_hardrun_report_lists_the_container_and_reads_cgroup_v2_under_systemd(do
     assert cg["pids"]["version"] == 2 and cg["pids"]["max"] == PIDS_DEFAULT, cg
     assert cg["memory"]["limit"] == MEMORY_DEFAULT, cg
     assert cg["pids"]["path"] == docker.scope(cid), cg
-    assert c["compliant"] is True, [x for x in c["checks"] if x.get("status") != "pass"]
+    assert c["compliant"] is True, [x for x in c["checks"] if x["result"] not in ("pass", "info")]
+
+
+@pytest.mark.parametrize("flags", [(), ("--privileged",), ("--security-opt", "apparmor=unconfined")],
+                         ids=["default", "privileged", "apparmor-unconfined"])
+def test_apparmor_docker_default_holds(docker, flags):
+    """Debian ships AppArmor on and Docker loads docker-default; a container asking for unconfined
+    (--privileged does) gets it back (issue 17, CIS Docker 5.1)."""
+    assert read("/sys/module/apparmor/parameters/enabled") == "Y"
+    cid = docker.start(*flags)
+    pid = docker.pid(cid)
+    path = "/proc/%d/attr/apparmor/current" % pid
+    if not os.path.exists(path):
+        path = "/proc/%d/attr/current" % pid
+    assert read(path) == "docker-default (enforce)"
