@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from conftest import (ALLOW, IN, MEMORY_DEFAULT, PAUSE_IMAGE, CRI_IMAGE, PIDS_DEFAULT, SRC, cap_names, guest_only,
+from guestlib import (ALLOW, IN, MEMORY_DEFAULT, PAUSE_IMAGE, CRI_IMAGE, PIDS_DEFAULT, SRC, cap_names, guest_only,
                       proc_status, read, run, wait_for)
 
 CONFIG = "/etc/containerd/config.toml"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ALLOW, MEMORY_DEFAULT, PIDS_DEFAULT, PIDS_MAX, cap_names, proc_status, read, run
+from guestlib import ALLOW, MEMORY_DEFAULT, PIDS_DEFAULT, PIDS_MAX, cap_names, proc_status, read, run
 
 
 @pytest.mark.parametrize("flags", [(), ("--privileged",), ("--cap-add", "SYS_ADMIN")],
@@ -105,7 +105,7 @@ def test_named_volume_and_host_file(docker, tmp_path):
 
 def test_hardrun_report_lists_the_container_and_reads_cgroup_v2_under_systemd(docker):
     import json
-    from conftest import HARDRUN
+    from guestlib import HARDRUN
     cid = docker.start()
     full = docker("inspect", "-f", "{{.Id}}", cid).stdout.strip()
     r = run(HARDRUN, "report", "--json", "--root", "/run/docker/runtime-runc/moby", check=False)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import HARDRUN, guest_only, run
+from guestlib import HARDRUN, guest_only, run
 
 
 def test_hardrun_doctor_says_what_holds():

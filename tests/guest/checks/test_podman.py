@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, cap_names, guest_only, proc_status, run
+from guestlib import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, cap_names, guest_only, proc_status, run
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ above 65535. The build it does is the host's build-release (tests/guest/run), up
 import os
 import re
 
-from conftest import SRC, guest_only, run
+from guestlib import SRC, guest_only, run
 
 
 def debian_major():
