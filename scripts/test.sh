@@ -6,6 +6,8 @@
 #   4. integration tests: real containers through hardrun and runc (both builds)
 #   5. a libFuzzer smoke, 30 seconds per harness, 60 in all (clang, sanitizers)
 #   6. end-to-end tests: private dockerd, containerd and podman driving hardrun
+#   7. host matrix: booted Debian guests (bookworm, trixie; tests/guest/run), the distributions'
+#      own Docker, containerd and podman under systemd driving hardrun
 # Needs root for 4 and 5. With CI=true nothing may be skipped. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +93,18 @@ fuzz_smoke || failed_steps+=(fuzz)
 
 step "end-to-end tests (private dockerd, containerd, podman)"
 pytest_suite e2e "$repo/build-ci/hardrun" tests/e2e || failed_steps+=(e2e)
+
+step "host matrix (booted Debian guests)"
+# One guest after the other: each emulated guest (TCG on this machine) takes both cores. A guest
+# that cannot boot fails the step with the reason; it is never skipped.
+host_matrix() {
+    local suite ok=0
+    for suite in bookworm trixie; do
+        HARDRUN_GUEST_JUNIT="$logs/pytest-guest-$suite.xml" tests/guest/run "$suite" || ok=1
+    done
+    return $ok
+}
+host_matrix || failed_steps+=(host-matrix)
 
 # One closing line over every test that ran: criterion tests counted one by one.
 /usr/bin/python3 - "$logs" "${#failed_steps[@]}" <<'PY'

@@ -1,0 +1,38 @@
+"""The distribution's podman (rootful, its systemd cgroup manager on cgroup v2) with
+`--runtime /usr/local/sbin/hardrun`."""
+import os
+
+import pytest
+
+from guestlib import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, cap_names, guest_only, proc_status, run
+
+
+@pytest.fixture(scope="module")
+def podman():
+    guest_only()
+    if run("podman", "image", "exists", IMAGE, check=False).returncode != 0:
+        run("podman", "import", os.path.join(IN, "busybox.tar"), IMAGE)
+    yield
+    run("podman", "rm", "-af", check=False)
+
+
+def test_podman_run_through_hardrun(podman):
+    r = run("podman", "--runtime", HARDRUN, "run", "--rm", "--network", "none", IMAGE, "sh", "-c",
+            "cat /proc/1/status; echo uid_map $(cat /proc/self/uid_map); echo pids.max $(cat /sys/fs/cgroup/pids.max);"
+            " touch /probe 2>/dev/null && echo root-writable || echo root-read-only", check=False)
+    assert r.returncode == 0, "podman run --runtime hardrun refused or failed: " + r.stderr.strip()
+    status = proc_status(r.stdout)
+    for field in ("CapBnd", "CapEff"):
+        assert cap_names(status[field]) == sorted(ALLOW), field
+    lines = {l.split(" ", 1)[0]: l.split(" ", 1)[1] for l in r.stdout.splitlines() if l.startswith(("uid_map", "pids"))}
+    inside, outside, _ = lines["uid_map"].split()
+    assert inside == "0" and int(outside) > 65535, lines
+    assert int(lines["pids.max"]) <= PIDS_MAX, lines  # podman's own 2048 default, under the ceiling
+    assert "root-read-only" in r.stdout
+
+
+def test_podman_exec_gets_only_the_allowlist(podman):
+    run("podman", "--runtime", HARDRUN, "run", "-d", "--name", "hardrun-guest-exec", "--network", "none", IMAGE,
+        "sleep", "3600")
+    r = run("podman", "--runtime", HARDRUN, "exec", "--privileged", "hardrun-guest-exec", "cat", "/proc/self/status")
+    assert set(cap_names(proc_status(r.stdout)["CapEff"])) <= set(ALLOW)
