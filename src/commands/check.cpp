@@ -5,6 +5,7 @@
 
 #include "cli/own_options.hpp"
 #include "harden/pipeline.hpp"
+#include "idmap/container.hpp"
 #include "json/value.hpp"
 #include "log/audit.hpp"
 #include "policy/policy.hpp"
@@ -60,9 +61,10 @@ int check(const cli::Invocation& inv)
     DirFile file = read_dir_file(args.file, 16u << 20);
     json::Value config;
     harden::Report report;
+    harden::Context context;
     try {
         config = json::parse(file.text);
-        harden::Context context{args.id, bundle.empty() ? "." : bundle};
+        context = harden::Context{args.id, bundle.empty() ? "." : bundle};
         // A dry run holds no slice: it shows the first one, which a create may not get.
         context.allocate_ids = [](const policy::UserNamespace& p) { return state::slices_of(p.owner).front(); };
         // Only a pod member needs the runtime (its sandbox's pid): located when asked.
@@ -71,8 +73,19 @@ int check(const cli::Invocation& inv)
         };
         context.caller_shim = live::parent_shim;
         context.apparmor_host = live::read_apparmor;
-        report = harden::harden_config(config, policy, context,
-                                       [](const std::string& name) { return policy::load(name); });
+        auto load_profile = [](const std::string& name) { return policy::load(name); };
+        report = harden::harden_config(config, policy, context, load_profile);
+        // The idmap step as create would take it (the same probes, nothing mounted): where it
+        // fails, the control refuses or records running without a user namespace, as in create.
+        if (report.user_namespace_added && report.refused.empty()) {
+            try {
+                idmap::check_idmap(config, report, *report.user_namespace_added, policy.user_namespace.overlay_layers);
+            } catch (const Error& e) {
+                context.idmap_unsupported = e.what();
+                config = json::parse(file.text);
+                report = harden::harden_config(config, policy, context, load_profile);
+            }
+        }
     } catch (const Error& e) {
         throw Error(args.file + ": " + std::string(e.what()));
     }

@@ -136,13 +136,13 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
             harden::checkpoint_restore(policy, report);
         if (report.user_namespace_added && report.refused.empty()) {
             try {
-                idmap::idmap_container(config, report, state.get(), *report.user_namespace_added);
+                idmap::idmap_container(config, report, state.get(), *report.user_namespace_added,
+                                       policy.user_namespace.overlay_layers);
             } catch (const Error& e) {
                 state.discard();
-                if (!policy.user_namespace.run_without_when_unsupported)
-                    throw Error(std::string(e.what()) + " (the policy's userNamespace.unsupported is \"refuse\")");
-                // The policy prefers running without a user namespace: harden the caller's
-                // config again, telling the control why it cannot add one.
+                // Harden the caller's config again, telling the control why it cannot add a user
+                // namespace: it refuses or records running without one, as the policy says, and
+                // either way the audit log gets the line.
                 context.idmap_unsupported = e.what();
                 config = json::parse(file.text);
                 report = harden::harden_config(config, policy, context, load_profile);

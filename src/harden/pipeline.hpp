@@ -35,8 +35,8 @@ struct Context {
     // Hands out the host ids of a user namespace the userNamespace control adds (create: a slice
     // held for the container; check: the one it would get). Unset, that control cannot add one.
     std::function<idmap::IdRange(const policy::UserNamespace&)> allocate_ids = nullptr;
-    // Why the idmapped mounts could not be made, when the policy then runs the container without
-    // a user namespace (userNamespace.unsupported = "withoutUserNamespace"); the control records it.
+    // Why the idmapped mounts could not be made on this host: the control then refuses the
+    // container or records running it without a user namespace, as userNamespace.unsupported says.
     std::string idmap_unsupported = "";
     // Finds a CRI pod's sandbox (pause) process; without it pod members are refused.
     ContainerPid container_pid = nullptr;

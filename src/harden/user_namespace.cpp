@@ -215,9 +215,14 @@ void user_namespace(json::Value& config, const policy::Policy& policy, const Con
         return;
     }
     if (!context.idmap_unsupported.empty()) {
-        report.audited.push_back({"userNamespace", "/linux/namespaces",
-                                  "not added: " + context.idmap_unsupported +
-                                      " (the policy's userNamespace.unsupported is \"withoutUserNamespace\")"});
+        std::string why = "not possible on this host (" + context.idmap_unsupported + ")";
+        if (p.run_without_when_unsupported)
+            report.audited.push_back({"userNamespace", "/linux/namespaces",
+                                      why + ": runs without one (the policy's userNamespace.unsupported is "
+                                            "\"withoutUserNamespace\")"});
+        else
+            decision.refuse("/linux/namespaces", why + " (the policy's userNamespace.unsupported is \"refuse\"; "
+                                                       "\"withoutUserNamespace\" runs such containers without one)");
         return;
     }
     if (!decision.change("/linux/namespaces", "added a user namespace (root in the container is an unprivileged "

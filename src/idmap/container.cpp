@@ -1,10 +1,12 @@
 #include "idmap/container.hpp"
 
 #include "harden/pipeline.hpp"
+#include "idmap/host.hpp"
 #include "spec/fields.hpp"
 #include "util/error.hpp"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -89,13 +91,19 @@ void create_mount_point(int root, const std::string& rootfs, const std::string& 
     }
 }
 
-// The rootfs: an idmapped copy of a plain directory, or an overlay of idmapped layers.
-UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int userns)
+// The overlay rootfs's layers, top first: the caller's upper layer (read-only here), then its lowers.
+std::vector<std::string> layers_of(const MountOf& mount)
 {
-    UniqueFd root = open_checked(rootfs, O_DIRECTORY);
-    MountOf mount = mount_of(root.get(), rootfs);
-    if (!mount.overlay)
-        return idmapped_copy(root.get(), rootfs, userns, true);
+    std::vector<std::string> names;
+    if (!mount.upper.empty())
+        names.push_back(mount.upper);
+    names.insert(names.end(), mount.lower.begin(), mount.lower.end());
+    return names;
+}
+
+// An overlay rootfs can be shown only as a new read-only overlay of its idmapped layers.
+void require_overlay_shape(json::Value& config, const MountOf& mount, const std::string& rootfs)
+{
     if (!mount.is_mount_root)
         throw Error("cannot idmap the rootfs " + rootfs + ": it is a directory inside an overlay mount, not the mount itself");
     json::Value* readonly = spec::object_at(config, {"root"}) ? spec::field(*spec::object_at(config, {"root"}), "readonly", json::Kind::boolean, "/root") : nullptr;
@@ -103,6 +111,46 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
         throw Error("the rootfs " + rootfs + " is an overlay and the root is writable: hardrun idmaps an overlay's "
                     "layers into a new read-only overlay, so a user namespace needs a read-only root (keep the "
                     "rootfs control on, or turn the userNamespace control off for this profile)");
+}
+
+bool root_readonly(json::Value& config)
+{
+    json::Value* root = spec::object_at(config, {"root"});
+    json::Value* readonly = root ? spec::field(*root, "readonly", json::Kind::boolean, "/root") : nullptr;
+    return readonly && readonly->as_bool();
+}
+
+// The form the overlay's layers are given in: the policy's, or the one the host's probe found.
+LayerForm layer_form(policy::UserNamespace::OverlayLayers setting)
+{
+    if (setting != policy::UserNamespace::OverlayLayers::automatic)
+        return *choose_form(setting, {}).form;
+    FormChoice choice = choose_form(setting, host_support());
+    if (!choice.form)
+        throw Error("cannot stack idmapped layers in an overlay: " + choice.why_none);
+    return *choice.form;
+}
+
+// The rootfs, mounted at `target`: an idmapped copy of a plain directory, or an overlay of
+// idmapped layers.
+void mount_idmapped_rootfs(json::Value& config, const std::string& rootfs, int userns, const std::string& target,
+                           const std::string& layer_dir, policy::UserNamespace::OverlayLayers setting)
+{
+    UniqueFd root = open_checked(rootfs, O_DIRECTORY);
+    MountOf mount = mount_of(root.get(), rootfs);
+    if (!mount.overlay) {
+        UniqueFd copy = idmapped_copy(root.get(), rootfs, userns, true);
+        // runc remounts a read-only root with MS_BIND|MS_REMOUNT|MS_RDONLY, which drops the
+        // source mount's noexec, nosuid and nodev (a rootfs under Debian's noexec /run runs under
+        // plain runc). Inside the container's user namespace those flags of hardrun's copy are
+        // locked and runc's remount keeps them: drop them here, exactly where runc would.
+        if (root_readonly(config))
+            clear_attributes(copy.get(), rootfs, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        attach(copy.get(), target);
+        return;
+    }
+    require_overlay_shape(config, mount, rootfs);
+    LayerForm form = layer_form(setting);
 
     // Mount points runc will need, made through the caller's writable rootfs: the new overlay
     // is read-only.
@@ -125,22 +173,19 @@ UniqueFd idmapped_rootfs(json::Value& config, const std::string& rootfs, int use
         if (json::Value* cwd = spec::field(*process, "cwd", json::Kind::string, "/process"))
             create_mount_point(root.get(), rootfs, cwd->as_string(), true);
 
-    std::vector<std::string> names;
-    if (!mount.upper.empty())
-        names.push_back(mount.upper);
-    names.insert(names.end(), mount.lower.begin(), mount.lower.end());
+    std::vector<std::string> names = layers_of(mount);
     std::vector<UniqueFd> layers;
     for (const std::string& name : names) {
         UniqueFd layer = open_path(name, O_DIRECTORY);
         layers.push_back(idmapped_copy(layer.get(), name, userns, false));
     }
-    return overlay_of(layers, names);
+    mount_overlay(form, layers, names, layer_dir, target);
 }
 
 }  // namespace
 
 void idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
-                     const IdRange& range)
+                     const IdRange& range, policy::UserNamespace::OverlayLayers setting)
 {
     UniqueFd userns = user_namespace(range);
     json::Value originals = json::Value::object();
@@ -152,9 +197,8 @@ void idmap_container(json::Value& config, const harden::Report& report, state::C
     const std::string& rootfs = report.checked_rootfs;
     if (rootfs.empty())
         throw Error("internal error: the rootfs was not checked");
-    UniqueFd rootfs_mount = idmapped_rootfs(config, rootfs, userns.get());
     std::string rootfs_target = state.mount_point("rootfs", true);
-    attach(rootfs_mount.get(), rootfs_target);
+    mount_idmapped_rootfs(config, rootfs, userns.get(), rootfs_target, state.dir() + "/layers", setting);
     originals.set("root", *root_path);
     root.set("path", json::Value::string(rootfs_target));
 
@@ -193,6 +237,32 @@ void idmap_container(json::Value& config, const harden::Report& report, state::C
     originals.set("mounts", std::move(sources));
     spec::object_field(config, "annotations", "/").set(harden::idmap_annotation,
                                                         json::Value::string(json::serialize(originals)));
+}
+
+void check_idmap(json::Value& config, const harden::Report& report, const IdRange& range,
+                 policy::UserNamespace::OverlayLayers setting)
+{
+    UniqueFd userns = user_namespace(range);
+    const std::string& rootfs = report.checked_rootfs;
+    if (rootfs.empty())
+        throw Error("internal error: the rootfs was not checked");
+    UniqueFd root = open_checked(rootfs, O_DIRECTORY);
+    MountOf mount = mount_of(root.get(), rootfs);
+    if (!mount.overlay) {
+        idmapped_copy(root.get(), rootfs, userns.get(), true);
+    } else {
+        require_overlay_shape(config, mount, rootfs);
+        layer_form(setting);
+        for (const std::string& name : layers_of(mount))
+            idmapped_copy(open_path(name, O_DIRECTORY).get(), name, userns.get(), false);
+    }
+    for (const auto& [index, path] : report.checked_sources) {
+        json::Value* mounts = spec::field(config, "mounts", json::Kind::array, "/");
+        std::string w;
+        json::Value& m = spec::object_item(*mounts, index, "/mounts", w);
+        json::Value* options = spec::field(m, "options", json::Kind::array, w);
+        idmapped_copy(open_checked(path, 0).get(), path, userns.get(), spec::has_option(options, "rbind"));
+    }
 }
 
 }  // namespace hardrun::idmap

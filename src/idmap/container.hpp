@@ -24,7 +24,14 @@ namespace hardrun::idmap {
 // caller then removes the state (and with it every mount made here).
 // The paths opened are the ones the controls checked (harden::Report::checked_rootfs and
 // checked_sources), with no symlink followed.
+// The overlay's layers are given in the form `setting` names, "auto": the host's probe's.
 void idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
-                     const IdRange& range);
+                     const IdRange& range, policy::UserNamespace::OverlayLayers setting);
+
+// What idmap_container would do, as far as it can without mounting anything (`hardrun check`):
+// the same idmapped copies of the rootfs (or its layers) and bind sources, made and dropped, and
+// the overlay form chosen. Throws the same errors.
+void check_idmap(json::Value& config, const harden::Report& report, const IdRange& range,
+                 policy::UserNamespace::OverlayLayers setting);
 
 }  // namespace hardrun::idmap

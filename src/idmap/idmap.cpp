@@ -1,5 +1,7 @@
 #include "idmap/idmap.hpp"
 
+#include "idmap/host.hpp"
+
 #include "live/mounts.hpp"
 #include "util/error.hpp"
 
@@ -13,6 +15,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +55,22 @@ std::string fd_path(int fd)
     std::string link = "/proc/self/fd/" + std::to_string(fd);
     ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
     return n > 0 ? std::string(buf, size_t(n)) : std::string();
+}
+
+// The filesystem type of the mount `fd` lies on, from the mount table (read only to explain a
+// failure).
+std::string fs_type_of(int fd)
+{
+    struct statx stx {};
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID))
+        return "type unknown";
+    try {
+        for (const live::Mount& m : live::own_mounts())
+            if (uint64_t(m.id) == stx.stx_mnt_id)
+                return m.fstype;
+    } catch (const Error&) {
+    }
+    return "type unknown";
 }
 
 std::string parent_dir(const std::string& path)
@@ -178,36 +197,103 @@ UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursi
     attr.propagation = MS_PRIVATE;
     if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0) {
         int err = errno;
-        std::string why = err == EINVAL ? "its filesystem (or a mount under it) does not support idmapped mounts"
-                                        : std::string("mount_setattr: ") + strerror(err);
+        std::string fstype = fs_type_of(fd);
+        std::string on = " on Linux " + kernel_release() + " (mount_setattr MOUNT_ATTR_IDMAP: " + strerror(err) + ")";
+        std::string why = err == EINVAL
+                              ? "its filesystem (" + fstype + (recursive ? ", or a mount under it" : "") +
+                                    ") does not support idmapped mounts" + on +
+                                    (fstype == "tmpfs" ? "; tmpfs has them from Linux 6.3" : "")
+                              : "idmapped mounts failed" + on;
         throw Error("cannot idmap " + path + ": " + why);
     }
     return tree;
 }
 
-UniqueFd overlay_of(const std::vector<UniqueFd>& layers, const std::vector<std::string>& names)
+void clear_attributes(int mount, const std::string& path, uint64_t attrs)
 {
+    struct mount_attr attr {};
+    attr.attr_clr = attrs;
+    if (mount_setattr(mount, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+        throw system_error("cannot clear the mount flags of the idmapped copy of " + path, errno);
+}
+
+std::string kernel_release()
+{
+    struct utsname u {};
+    return uname(&u) == 0 ? u.release : "(unknown)";
+}
+
+void mount_overlay(LayerForm form, const std::vector<UniqueFd>& layers, const std::vector<std::string>& names,
+                   const std::string& layer_dir, const std::string& target)
+{
+    std::string how = " (Linux " + kernel_release() + ", layers given as " + form_name(form) +
+                      ", the policy's userNamespace.overlayLayers)";
+    // The path forms name attached layers: 0, 1, ... under layer_dir, detached again on every path.
+    struct Attached {
+        std::vector<std::string> points;
+        ~Attached()
+        {
+            for (const std::string& p : points) {
+                umount2(p.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+                rmdir(p.c_str());
+            }
+        }
+    } attached;
+    if (form != LayerForm::fd) {
+        if (mkdir(layer_dir.c_str(), 0700) != 0 && errno != EEXIST)
+            throw system_error("cannot create " + layer_dir, errno);
+        for (size_t i = 0; i < layers.size(); ++i) {
+            std::string point = layer_dir + "/" + std::to_string(i);
+            if (mkdir(point.c_str(), 0700) != 0 && errno != EEXIST)
+                throw system_error("cannot create " + point, errno);
+            attached.points.push_back(point);
+            if (move_mount(layers[i].get(), "", AT_FDCWD, point.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+                throw system_error("cannot attach the idmapped layer " + names[i] + " at " + point, errno);
+        }
+    }
+
+    if (form == LayerForm::lowerdir) {
+        // mount(2) takes one page of options: name the layers relative to their directory
+        // ("lowerdir=0:1:2"), as Docker's overlay2 does with its l/ links.
+        std::string options = "lowerdir=";
+        for (size_t i = 0; i < layers.size(); ++i)
+            options += (i ? ":" : "") + std::to_string(i);
+        UniqueFd cwd(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!cwd || chdir(layer_dir.c_str()) != 0)
+            throw system_error("cannot enter " + layer_dir, errno);
+        int rc = mount("overlay", target.c_str(), "overlay", MS_RDONLY, options.c_str());
+        int err = errno;
+        if (fchdir(cwd.get()) != 0)
+            throw system_error("cannot return to the working directory", errno);
+        if (rc != 0)
+            throw Error("cannot stack the idmapped layers " + names.front() + " ... in an overlay with " +
+                        std::to_string(layers.size()) + " layers" + how + ": " + strerror(err));
+        return;
+    }
+
     UniqueFd fs(fsopen("overlay", FSOPEN_CLOEXEC));
     if (!fs)
         throw system_error("cannot create an overlay", errno);
     for (size_t i = 0; i < layers.size(); ++i) {
-        if (fsconfig(fs.get(), FSCONFIG_SET_FD, "lowerdir+", nullptr, layers[i].get()) != 0) {
+        int rc = form == LayerForm::fd
+                     ? fsconfig(fs.get(), FSCONFIG_SET_FD, "lowerdir+", nullptr, layers[i].get())
+                     : fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", attached.points[i].c_str(), 0);
+        if (rc != 0) {
             int err = errno;
             std::string log = context_messages(fs.get());
-            throw Error("cannot stack the idmapped layer " + names[i] + " in an overlay: " +
-                        (log.empty() ? std::string(strerror(err)) : log) +
-                        (err == EINVAL && log.empty() ? " (overlay layers as file descriptors need Linux 6.8+)" : ""));
+            throw Error("cannot stack the idmapped layer " + names[i] + " in an overlay" + how + ": " +
+                        strerror(err) + (log.empty() ? "" : " (" + log + ")"));
         }
     }
     if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
         int err = errno;
         std::string log = context_messages(fs.get());
-        throw Error("cannot mount the idmapped overlay: " + (log.empty() ? std::string(strerror(err)) : log));
+        throw Error("cannot mount the idmapped overlay" + how + ": " + strerror(err) + (log.empty() ? "" : " (" + log + ")"));
     }
     UniqueFd mount(fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
     if (!mount)
         throw system_error("cannot mount the idmapped overlay", errno);
-    return mount;
+    attach(mount.get(), target);
 }
 
 void attach(int mount, const std::string& target)

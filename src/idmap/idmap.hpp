@@ -38,12 +38,25 @@ struct MountOf {
 MountOf mount_of(int fd, const std::string& path);
 
 // A detached copy of the tree at `fd` (recursive: with its submounts), idmapped by `userns`.
-// Throws, naming `path` and the kernel's reason, when that filesystem cannot be idmapped.
+// Throws, naming `path`, its filesystem type, the kernel release and the kernel's reason, when
+// that filesystem cannot be idmapped.
 UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive);
 
-// A read-only overlay (lowers only, no upper or work dir) of the given idmapped layer mounts,
-// top first. Needs Linux 6.8+ (overlay layers passed as file descriptors).
-UniqueFd overlay_of(const std::vector<UniqueFd>& layers, const std::vector<std::string>& names);
+enum class LayerForm;
+
+// Mount at `target` a read-only overlay (lowers only, no upper or work dir) of the idmapped layer
+// mounts `layers`, top first, given to the kernel in `form` (see idmap/host.hpp). For the path
+// forms each layer is first attached at `layer_dir`/N (created here) and detached again once the
+// overlay holds it (overlayfs keeps private copies of its layers). Throws naming the layer, the
+// kernel release, the form and the kernel's reason.
+void mount_overlay(LayerForm form, const std::vector<UniqueFd>& layers, const std::vector<std::string>& names,
+                   const std::string& layer_dir, const std::string& target);
+
+// Clear per-mount flags (MOUNT_ATTR_NOEXEC ...) on the top mount of the detached tree `mount`.
+void clear_attributes(int mount, const std::string& path, uint64_t attrs);
+
+// The running kernel's release ("6.1.0-28-amd64").
+std::string kernel_release();
 
 // Attach the detached mount `mount` at `target` (an existing file or directory).
 void attach(int mount, const std::string& target);

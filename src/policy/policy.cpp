@@ -327,6 +327,9 @@ UserNamespace user_namespace_at(const json::Value& v, const std::string& path, c
                                                u.run_without_when_unsupported) == 1;
     u.refuse_pods_without = choice_at(r.take("podMembers"), r.path_of("podMembers"), {"allowHostUsers", "refuse"},
                                       u.refuse_pods_without) == 1;
+    u.overlay_layers = UserNamespace::OverlayLayers(choice_at(r.take("overlayLayers"), r.path_of("overlayLayers"),
+                                                              {"auto", "fd", "path", "lowerdir"},
+                                                              size_t(u.overlay_layers)));
     r.finish();
     return u;
 }

@@ -152,6 +152,11 @@ struct UserNamespace {
     // cannot get one from the runtime (its pod's namespaces belong to the host's user namespace):
     // "allowHostUsers" runs it without (audited), "refuse" tells the operator to set hostUsers: false.
     bool refuse_pods_without = false;
+    // "overlayLayers": how an overlay rootfs's idmapped layers are given to the new overlay.
+    // "auto" takes the first form the host's probe (idmap/host.hpp) found working; the others
+    // force one form (tests exercise each on a kernel that has them all).
+    enum class OverlayLayers { automatic, fd, path, lowerdir };
+    OverlayLayers overlay_layers = OverlayLayers::automatic;
 };
 
 // Seccomp: the profile injected where a container has none (or an unconfined one), and the

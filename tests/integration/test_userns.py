@@ -120,7 +120,7 @@ def test_writable_root_on_an_overlay_is_refused_with_the_reason(runtime, tmp_pat
     b = bundle_on(tmp_path, overlay, "true")
     b.edit(lambda c: c["root"].update(readonly=False))
     before = b.bytes()
-    policy = policy_file(shipped(rootfs={"mode": "audit"}))
+    policy = policy_file(shipped(rootfs={"mode": "audit"}, userNamespace={"unsupported": "refuse"}))
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
     assert r.returncode == 1 and "needs a read-only root" in r.stderr, r.stderr
     assert b.bytes() == before
@@ -276,16 +276,23 @@ def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, m
                                             "options": ["rbind", "ro"]}))
         before = b.bytes()
         cid = runtime.new_id()
-        r = runtime.hardrun("run", "--bundle", b.path, cid)
-        assert r.returncode == 1 and f"cannot idmap {merged}" in r.stderr and "does not support" in r.stderr, r.stderr
-        assert b.bytes() == before and not os.path.exists(f"{STATE}/{cid}")
         audit = tmp_path / "audit.log"
-        policy = policy_file(shipped(userNamespace={"unsupported": "withoutUserNamespace"}, audit={"log": str(audit)}))
+        strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}, audit={"log": str(audit)}), "strict.json")
+        r = runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", strict))
+        assert r.returncode == 1 and f"cannot idmap {merged}" in r.stderr and "does not support" in r.stderr, r.stderr
+        assert "Linux " + os.uname().release in r.stderr and "userNamespace.unsupported" in r.stderr, r.stderr
+        assert b.bytes() == before and not os.path.exists(f"{STATE}/{cid}")
+        # The refusal at the idmap step is in the audit log too.
+        line = json.loads(audit.read_text().splitlines()[-1])
+        assert line["outcome"] == "refused" and line["refused"][0]["control"] == "userNamespace", line
+        # The shipped default runs it without a user namespace, and says why.
+        policy = policy_file(shipped(audit={"log": str(audit)}))
         r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
         assert r.returncode == 0, r.stderr
         assert uid_map(r.stdout) == (0, 0, 4294967295)
         line = json.loads(audit.read_text().splitlines()[-1])
-        assert any(f["control"] == "userNamespace" and "not added" in f["detail"] for f in line["audited"]), line
+        assert any(f["control"] == "userNamespace" and f["detail"].startswith(f"not possible on this host (cannot idmap {merged}")
+                   for f in line["audited"]), line
     finally:
         subprocess.run(["umount", str(merged)], check=True)
 
@@ -333,3 +340,137 @@ def test_a_symlinked_bind_source_is_mounted_as_checked(runtime, make_bundle, tmp
     link.symlink_to("/etc")
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
     assert r.returncode == 1 and "is denied (/etc)" in r.stderr, r.stderr
+
+
+@pytest.fixture
+def layered(tmp_path, image):
+    """An overlay rootfs of four layers as engines stack them (relative lowerdir names, as Docker's
+    l/ links, relative to the parent of the upper layer's directory): each layer holds a file owned
+    by another uid, plus the image at the bottom."""
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    shutil.copytree(image, layers / "0", symlinks=True)
+    os.chown(layers / "0" / "home" / "u" / "f", 1000, 1000)  # copytree keeps no owners
+    for n, uid in ((1, 0), (2, 1000), (3, 2000)):
+        d = layers / str(n) / "layer"
+        d.mkdir(parents=True)
+        (d / f"from{n}").write_text(f"{n}\n")
+        os.chown(d / f"from{n}", uid, uid)
+    upper, work, merged = layers / "top" / "diff", layers / "top" / "work", tmp_path / "merged"
+    for p in (upper, work, merged):
+        p.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir=3:2:1:0,upperdir={upper},workdir={work}", str(merged)], check=True, cwd=layers)
+    yield merged
+    subprocess.run(["umount", str(merged)], check=True)
+
+
+@pytest.mark.parametrize("form", ["fd", "path", "lowerdir", "auto"])
+def test_each_overlay_layer_form_shows_the_layers_owners(runtime, tmp_path, layered, policy_file, form):
+    b = bundle_on(tmp_path, layered, "sh", "-c", "cat /proc/self/uid_map; "
+                  "stat -c '%n %u:%g' /bin/busybox /home/u/f /layer/from1 /layer/from2 /layer/from3; "
+                  "cat /layer/from2; sleep 5")
+    policy = policy_file(shipped(userNamespace={"overlayLayers": form, "unsupported": "refuse"}))
+    cid = runtime.new_id()
+    r = runtime.hardrun("run", "--detach", "--bundle", b.path, cid, pre=("--hardrun-policy", policy))
+    assert r.returncode == 0, r.stderr
+    pid = json.loads(runtime.hardrun("state", cid).stdout)["pid"]
+    host_root = uid_map(open(f"/proc/{pid}/uid_map").read())[1]
+    assert host_root in hardrun_slices()
+    # Seen from the host, the container's files carry the mapped owners (the overlay hardrun made).
+    assert os.stat(f"/proc/{pid}/root/layer/from2").st_uid == host_root + 1000
+    assert os.stat(f"/proc/{pid}/root/layer/from3").st_gid == host_root + 2000
+    # The layer mounts the path forms attached are gone once the overlay holds them.
+    assert mounts_under(f"{STATE}/{cid}") == [f"{STATE}/{cid}/rootfs"]
+    assert runtime.hardrun("delete", "--force", cid).returncode == 0
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+
+
+def test_inside_owners_through_each_form(runtime, tmp_path, layered, policy_file):
+    for form in ("fd", "path", "lowerdir"):
+        b = bundle_on(tmp_path, layered, "sh", "-c", "stat -c '%u:%g' /bin/busybox /home/u/f /layer/from1 "
+                      "/layer/from2 /layer/from3; cat /layer/from2", name=f"bundle-{form}")
+        policy = policy_file(shipped(userNamespace={"overlayLayers": form}), f"{form}.json")
+        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+        assert r.returncode == 0, (form, r.stderr)
+        assert r.stdout.splitlines() == ["0:0", "1000:1000", "0:0", "1000:1000", "2000:2000", "2"], form
+
+
+def test_an_image_of_130_layers_stacks_in_the_classic_form(runtime, tmp_path, image, policy_file):
+    # mount(2) takes one page of options: 130 layers fit only as short names relative to the
+    # container's layers directory.
+    layers = tmp_path / "many"
+    layers.mkdir()
+    shutil.copytree(image, layers / "0", symlinks=True)
+    for n in range(1, 130):
+        (layers / str(n) / "many").mkdir(parents=True)
+        (layers / str(n) / "many" / str(n)).write_text("")
+    upper, work, merged = layers / "top" / "diff", layers / "top" / "work", tmp_path / "merged"
+    for p in (upper, work, merged):
+        p.mkdir(parents=True)
+    lower = ":".join(str(n) for n in reversed(range(130)))
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower},upperdir={upper},workdir={work}",
+                    str(merged)], check=True, cwd=layers)
+    try:
+        b = bundle_on(tmp_path, merged, "sh", "-c", "ls /many | wc -l; stat -c %u /bin/busybox")
+        policy = policy_file(shipped(userNamespace={"overlayLayers": "lowerdir", "unsupported": "refuse"}))
+        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["129", "0"]
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+
+
+def test_a_read_only_rootfs_on_a_noexec_tmpfs_executes_as_under_runc(runtime, tmp_path, image):
+    # Debian mounts /run noexec,nosuid,nodev; runc's read-only remount of the root drops those
+    # flags, so plain runc runs such a rootfs, and so must its idmapped copy.
+    mnt = tmp_path / "noexec"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "noexec,nosuid,nodev,mode=755", "tmpfs", str(mnt)], check=True)
+    try:
+        shutil.copytree(image, mnt / "rootfs", symlinks=True)
+        b = bundle_on(tmp_path, mnt / "rootfs", "sh", "-c", "cat /proc/self/uid_map; echo ran")
+        plain = bundle_on(tmp_path, mnt / "rootfs", "echo", "ran", name="plain")
+        assert runtime.runc("run", "--bundle", plain.path, runtime.new_id()).stdout == "ran\n"
+        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert uid_map(lines[0])[1] in hardrun_slices() and lines[1] == "ran"
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_check_says_what_create_does_when_the_host_cannot_idmap(runtime, make_bundle, tmp_path, policy_file):
+    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
+    for p in (low, up, work, merged):
+        p.mkdir()
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
+                    str(merged)], check=True)
+    try:
+        b = make_bundle("true")
+        b.edit(lambda c: c["mounts"].append({"destination": "/data", "type": "bind", "source": str(merged),
+                                            "options": ["rbind", "ro"]}))
+        strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}), "strict.json")
+        r = run([runtime.hardrun_bin, "--hardrun-policy", strict, "check", "--bundle", b.path])
+        assert r.returncode == 1 and "would be refused" in r.stdout, r.stdout + r.stderr
+        assert f"not possible on this host (cannot idmap {merged}" in r.stdout, r.stdout
+        r = run([runtime.hardrun_bin, "--hardrun-policy", policy_file(shipped()), "check", "--json", "--bundle", b.path])
+        out = json.loads(r.stdout)
+        assert r.returncode == 0 and out["result"] == "rewritten", out
+        assert any(f["detail"].startswith("not possible on this host") for f in out["audited"]), out
+        # And the plain bundle, which this host can idmap, would get its user namespace.
+        ok = make_bundle("true")
+        r = run([runtime.hardrun_bin, "--hardrun-policy", strict, "check", "--json", "--bundle", ok.path])
+        assert any("added a user namespace" in f["detail"] for f in json.loads(r.stdout)["changed"]), r.stdout
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+
+
+def test_the_host_probe_is_cached_per_boot(runtime, make_bundle):
+    b = make_bundle("true")
+    assert runtime.hardrun("run", "--bundle", b.path, runtime.new_id()).returncode == 0
+    cache = dict(line.split("\t", 1) for line in open("/run/hardrun/host-support").read().splitlines())
+    assert cache["kernel"] == os.uname().release
+    assert cache["boot"] == open("/proc/sys/kernel/random/boot_id").read().strip()
+    assert {cache["fd"], cache["path"], cache["lowerdir"]} == {""}, cache  # this kernel takes all three
+    assert [n for n in os.listdir("/run/hardrun") if n.startswith("probe.")] == []
