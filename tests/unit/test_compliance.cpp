@@ -48,9 +48,15 @@ std::map<std::string, compliance::Check> by_name(const std::vector<compliance::C
     return out;
 }
 
+// The built-in policy on a host that idmaps (userNamespace.unsupported "refuse", as strict): the
+// shipped default's "withoutUserNamespace" only reports a container without one (tested below).
 compliance::Requirements builtin()
 {
-    static policy::Policy p = policy::parse(policy::builtin_policy_text, "built-in");
+    static policy::Policy p = [] {
+        policy::Policy q = policy::parse(policy::builtin_policy_text, "built-in");
+        q.user_namespace.run_without_when_unsupported = false;
+        return q;
+    }();
     return compliance::required_by({&p});
 }
 
@@ -181,6 +187,9 @@ Test(compliance, a_selected_profile_tightens)
 Test(compliance, user_namespace_only_audited_where_the_policy_lets_hardrun_run_without)
 {
     policy::Policy p = policy::parse(policy::builtin_policy_text, "built-in");
+    // The shipped default runs a container without a user namespace where the host cannot idmap.
+    cr_assert_eq(compliance::required_by({&p}).user_namespace, Level::audit);
+    p.user_namespace.run_without_when_unsupported = false;
     cr_assert_eq(compliance::required_by({&p}).user_namespace, Level::enforced);
     // The default policy lets a Kubernetes pod member run in the host's user namespace.
     cr_assert_eq(compliance::required_by({&p}, true).user_namespace, Level::audit);

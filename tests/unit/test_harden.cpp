@@ -1,5 +1,6 @@
 #include "harden/controls.hpp"
 #include "harden/pipeline.hpp"
+#include "idmap/host.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
 #include "util/error.hpp"
@@ -585,10 +586,13 @@ Test(namespaces, a_pod_member_without_a_known_sandbox_is_refused)
     member = pod_member(net, ipc, uts, "sandbox-2");
     harden::Report report = harden::harden_config(member, audit, sandbox_context(sandbox.pid));
     cr_assert_eq(count(report.refused, "namespaces"), 0u);
-    cr_assert_eq(count(report.audited, "namespaces"), 1u);
+    cr_assert_geq(count(report.audited, "namespaces"), 1u);
+    cr_assert(report.audited[0].detail.find("claims to be a Kubernetes pod member") != std::string::npos);
     // ... and the config is then no pod member: the other controls judge it in full (here the
     // user namespace, which cannot enter the namespaces it joins).
-    cr_assert_eq(count(report.refused, "userNamespace"), 1u, "%s", harden::describe(report.refused).c_str());
+    // (the shipped default then runs it without one, recorded)
+    cr_assert_eq(count(report.refused, "userNamespace") + count(report.audited, "userNamespace"), 1u, "%s",
+                 harden::describe(report.refused).c_str());
 }
 
 Test(namespaces, annotations_only_add_checks)
@@ -1199,4 +1203,59 @@ Test(annotations, runtime_instructions_are_refused_unless_vouched_for)
     config = with("org.systemd.property.CpuQuota");
     cr_assert_eq(count(harden::harden_config(config, vouching, test::context()).refused, "annotations"), 0u);
     cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"annotations":{"allow":["a*b"]}})", "t"), Error);
+}
+
+// The idmap step failed on this host (create and check tell the control why): the shipped default
+// runs the container without a user namespace and says so; strict refuses with the reason.
+Test(harden, user_namespace_not_possible_on_this_host_degrades_or_refuses_by_policy)
+{
+    const char* reason = "cannot idmap /run/demo/rootfs: its filesystem (tmpfs) does not support idmapped mounts";
+    harden::Context context;
+    context.idmap_unsupported = reason;
+    policy::Policy shipped = default_policy();
+    cr_assert(shipped.user_namespace.run_without_when_unsupported);
+    json::Value config = json::parse(privileged_process);
+    harden::Report report;
+    harden::user_namespace(config, shipped, context, report);
+    cr_assert(report.refused.empty() && report.changed.empty() && !report.user_namespace_added);
+    cr_assert_eq(report.audited.size(), 1u);
+    cr_assert_eq(report.audited[0].control, std::string("userNamespace"));
+    cr_assert_eq(report.audited[0].detail.rfind(std::string("not possible on this host (") + reason + ")", 0), 0u,
+                 "%s", report.audited[0].detail.c_str());
+    cr_assert(json::serialize(config).find("\"user\"") == std::string::npos);
+
+    policy::Policy strict = policy::parse(R"({"capabilities": {"allow": []}, "userNamespace": {"unsupported": "refuse"}})", "t");
+    harden::Report refused;
+    harden::user_namespace(config, strict, context, refused);
+    cr_assert_eq(refused.refused.size(), 1u);
+    cr_assert(refused.refused[0].detail.find(reason) != std::string::npos);
+    cr_assert(refused.refused[0].detail.find("userNamespace.unsupported is \"refuse\"") != std::string::npos);
+
+    // In audit mode even strict only records it.
+    policy::Policy audit = policy::parse(R"({"capabilities": {"allow": []}, "userNamespace": {"mode": "audit", "unsupported": "refuse"}})", "t");
+    harden::Report audited;
+    harden::user_namespace(config, audit, context, audited);
+    cr_assert(audited.refused.empty() && audited.audited.size() == 1u);
+}
+
+Test(harden, overlay_layer_form_is_the_policys_or_the_first_the_probe_proved)
+{
+    using O = policy::UserNamespace::OverlayLayers;
+    idmap::HostSupport all{"6.18", "/run/hardrun", "", "", "", ""};
+    cr_assert_eq(*idmap::choose_form(O::automatic, all).form, idmap::LayerForm::fd);
+    idmap::HostSupport k612{"6.12", "/run/hardrun", "", "Bad file descriptor", "", ""};
+    cr_assert_eq(*idmap::choose_form(O::automatic, k612).form, idmap::LayerForm::path);
+    idmap::HostSupport k61{"6.1", "/var/lib/hardrun", "", "Operation not supported", "Invalid argument", ""};
+    cr_assert_eq(*idmap::choose_form(O::automatic, k61).form, idmap::LayerForm::lowerdir);
+    // A forced form is taken whatever the probe said (the kernel's own error then names it).
+    cr_assert_eq(*idmap::choose_form(O::fd, k61).form, idmap::LayerForm::fd);
+    cr_assert_eq(*idmap::choose_form(O::lowerdir, all).form, idmap::LayerForm::lowerdir);
+    idmap::HostSupport none{"5.15", "/run/hardrun", "", "EINVAL a", "EINVAL b", "EINVAL c"};
+    idmap::FormChoice c = idmap::choose_form(O::automatic, none);
+    cr_assert(!c.form);
+    cr_assert(c.why_none.find("Linux 5.15") != std::string::npos && c.why_none.find("lowerdir: EINVAL c") != std::string::npos,
+              "%s", c.why_none.c_str());
+    idmap::HostSupport no_scratch{"6.1", "", "cannot idmap /run/hardrun/probe.x/a: tmpfs", "x", "x", "x"};
+    c = idmap::choose_form(O::automatic, no_scratch);
+    cr_assert(!c.form && c.why_none.find("cannot idmap hardrun's probe layer") != std::string::npos);
 }

@@ -227,3 +227,17 @@ Test(policy, load_known_lists_the_requested_policy_first_and_each_digest_once)
     cr_assert_throw(load_known(std::string("/nonexistent/policy.json")), Error);
     unlink(path.c_str());
 }
+
+Test(policy, overlay_layers_form_is_read_and_checked)
+{
+    cr_assert(parse(R"({"capabilities": {"allow": []}})", "t").user_namespace.overlay_layers ==
+              UserNamespace::OverlayLayers::automatic);
+    cr_assert(parse(R"({"capabilities": {"allow": []}, "userNamespace": {"overlayLayers": "lowerdir"}})", "t")
+                  .user_namespace.overlay_layers == UserNamespace::OverlayLayers::lowerdir);
+    try {
+        parse(R"({"capabilities": {"allow": []}, "userNamespace": {"overlayLayers": "fds"}})", "t");
+        cr_assert_fail("accepted");
+    } catch (const Error& e) {
+        cr_assert(std::string(e.what()).find("/userNamespace/overlayLayers") != std::string::npos, "%s", e.what());
+    }
+}
