@@ -39,10 +39,11 @@ def cri():
             CRI + ".containerd.runtimes.runc.options]",
             "  SystemdCgroup = true",
             ""]))
-    # The installer's payload as its image carries it: the binary and the profiles.
+    # The installer's payload as its image carries it: the binary, the profiles, contrib/
     payload = tempfile.mkdtemp(prefix="hardrun-payload-")
     os.symlink("/usr/local/sbin/hardrun", os.path.join(payload, "hardrun"))
     os.symlink(os.path.join(SRC, "profiles"), os.path.join(payload, "profiles"))
+    os.symlink(os.path.join(SRC, "contrib"), os.path.join(payload, "contrib"))
     install = run("bash", os.path.join(SRC, "contrib", "install.sh"), "--source", payload)
     with open(CONFIG, "rb") as f:
         runtimes = tomllib.load(f)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]
