@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import daemons  # noqa: E402
 
 PROBE = ("grep -E '^CapBnd|NoNewPrivs' /proc/self/status; "
-         "echo \"pids.max: $(cat /sys/fs/cgroup/pids/pids.max)\"; "
+         "echo \"pids.max: $(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max)\"; "
          "touch /probe 2>/dev/null && echo 'root filesystem: writable' || echo 'root filesystem: read-only'; "
          "echo \"root is host uid: $(awk '$1 == 0 { print $2 }' /proc/self/uid_map)\"; "
          "echo \"host disks visible: $(ls /dev | grep -cE '^(vd|sd|nvme)')\"")

@@ -18,7 +18,8 @@ hardrun=/usr/local/sbin/hardrun
 echo "== installed: $hardrun"
 "$hardrun" --version
 
-demo=$(mktemp -d /run/hardrun-demo-XXXXXX)
+# On the root filesystem: a tmpfs such as /run cannot be idmapped before Linux 6.3.
+demo=$(mktemp -d /var/tmp/hardrun-demo-XXXXXX)
 cleanup() {
     runc --root "$demo/state" delete --force demo-runc >/dev/null 2>&1 || true
     runc --root "$demo/state" delete --force demo-hardrun >/dev/null 2>&1 || true
