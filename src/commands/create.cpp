@@ -118,7 +118,7 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     std::string id = cmd.positional.empty() ? "" : cmd.positional.front();
 
     StateGuard state(inv, runtime_path, id);
-    harden::Context context{id, bundle};
+    harden::Context context{id, bundle, runtime_path};
     context.container_pid = runtime_container_pid(runtime_path, inv.root);
     context.allocate_ids = [&](const policy::UserNamespace& p) { return state.get().allocate(p.owner, p.shared); };
     DirFile file;

@@ -29,7 +29,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
         throw Error("config.json has no \"process\"; nothing to run");
     process_controls(*process, "/process", &config, false, policy, report);
     resources(config, policy, report);
-    rootfs(config, policy, report);
+    rootfs(config, policy, context, report);
     namespaces(config, policy, context, report);
     mounts(config, policy, context, report);
     devices(config, policy, report);
