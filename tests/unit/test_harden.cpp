@@ -912,17 +912,16 @@ Test(mounts, shared_propagation_idmap_and_remount_are_refused)
 {
     for (const char* option : {"rshared", "shared", "idmap", "ridmap", "X-mount.idmap=u:0:0:1", "remount", "nosuid,suid"})
         cr_assert(refused_at(with_mounts(std::string(R"([{"destination":"/x","type":"bind","source":"/srv/d","options":["rbind",")") +
-                                         option + "\"]}])"),
+                                         option + "\"]}]"),
                              "/mounts/0/options/1"),
                   "%s not refused", option);
     cr_assert(refused_at(with_mounts(R"([{"destination":"/x","type":"bind","source":"/srv/d","options":["rbind"],)"
                                      R"("uidMappings":[{"containerID":0,"hostID":0,"size":1}]}])"),
                          "/mounts/0/uidMappings"));
-    json::Value config = config_with(R"(,"mounts":[])");
-    config.find("linux")->set("rootfsPropagation", json::Value::string("rshared"));
+    json::Value config = config_with(R"(,"linux":{"rootfsPropagation":"rshared"})");
     harden::Report report = harden::harden_config(config, default_policy(), test::context(docker_id));
     cr_assert(refused_at(report, "/linux/rootfsPropagation"));
-    config.find("linux")->set("rootfsPropagation", json::Value::string("rslave"));
+    config = config_with(R"(,"linux":{"rootfsPropagation":"rslave"})");
     cr_assert(!refused_at(harden::harden_config(config, default_policy(), test::context(docker_id)), "/linux/rootfsPropagation"));
 }
 
