@@ -167,13 +167,15 @@ std::vector<std::string> deny_list(const policy::Policy& policy, const Context& 
     return deny;
 }
 
-// The deny entry that `source` hits, or "".
+// The deny entry that `source` hits (the most specific one, which names the reason best), or "".
 std::string denied_by(const std::string& source, const std::vector<std::string>& deny, const policy::Mounts& m)
 {
-    for (const auto& d : deny) {
-        if (d == "/" ? source == "/" : (under(source, d) || under(d, source)))
-            return d;
-    }
+    std::string hit;
+    for (const auto& d : deny)
+        if ((d == "/" ? source == "/" : (under(source, d) || under(d, source))) && d.size() > hit.size())
+            hit = d;
+    if (!hit.empty())
+        return hit;
     std::string name = source.substr(source.rfind('/') + 1);
     for (const auto& n : m.deny_names)
         if (name == n)
