@@ -65,6 +65,10 @@ int check(const cli::Invocation& inv)
     try {
         config = json::parse(file.text);
         context = harden::Context{args.id, bundle.empty() ? "." : bundle};
+        try {  // its directory is denied to binds; a dry run on a host without it checks the rest
+            context.runtime = runtime::locate(inv.runtime, policy.runtime);
+        } catch (const Error&) {
+        }
         // A dry run holds no slice: it shows the first one, which a create may not get.
         context.allocate_ids = [](const policy::UserNamespace& p) { return state::slices_of(p.owner).front(); };
         // Only a pod member needs the runtime (its sandbox's pid): located when asked.

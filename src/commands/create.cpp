@@ -119,7 +119,7 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
     std::string id = cmd.positional.empty() ? "" : cmd.positional.front();
 
     StateGuard state(inv, runtime_path, id);
-    harden::Context context{id, bundle};
+    harden::Context context{id, bundle, runtime_path};
     context.container_pid = runtime_container_pid(runtime_path, inv.root);
     context.caller_shim = live::parent_shim;
     context.apparmor_host = live::read_apparmor;

@@ -46,14 +46,16 @@ void resources(json::Value& config, const policy::Policy& policy, Report& report
 void update_resources(json::Value& resources, const policy::Policy& policy, Report& report);
 
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
-void rootfs(json::Value& config, const policy::Policy& policy, Report& report);
+void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 // Own pid, ipc, uts, mount, network, cgroup namespaces; the host's refused; a CRI pod member
 // joins only its own sandbox's (namespaces.cpp).
 void namespaces(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
-// Bind mounts: denied host paths refused, engines' own files allowed by shape, nosuid,nodev
-// on every bind, read-only where the policy says (mounts.cpp).
+// Every mount judged: bind sources and overlay layers against the deny list (engines' own files
+// allowed by shape), kernel filesystems only where a container has them, other types only when
+// the policy lists them, nosuid,nodev kept, shared propagation and idmapped mounts refused; the
+// root filesystem judged the same way (mounts.cpp).
 void mounts(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
 // Only the OCI default devices and the policy's; device cgroup narrowed to match (devices.cpp).

@@ -32,7 +32,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
                      context.apparmor_host ? context.apparmor_host() : live::AppArmorHost{}, report);
     resources(config, policy, report);
     cgroups_path(config, policy, report);
-    rootfs(config, policy, report);
+    rootfs(config, policy, context, report);
     namespaces(config, policy, context, report);
     mounts(config, policy, context, report);
     devices(config, policy, report);

@@ -29,6 +29,7 @@ using ContainerPid = std::function<std::optional<long>(const std::string& id)>;
 struct Context {
     std::string container_id;  // runc's id argument (Docker's and podman's container id)
     std::string bundle;        // the bundle directory (relative bind sources are relative to it)
+    std::string runtime = "";  // the real runtime's path: its directory is hardrun's own, never bound
     // Where verdicts of compiled seccomp profiles are kept (see seccomp::compile_cached; "":
     // no cache, every profile compiled).
     std::string seccomp_cache = "/run/hardrun/seccomp-compiled";

@@ -3,10 +3,19 @@
 // says so), start with what the image had there (runc's "tmpcopyup": images that ship
 // /run/lock and the like keep working), and are sized by the container's memory limit: their
 // pages are charged to its memory cgroup, so a smaller fixed cap would only add a second limit.
+// A scratch mount must never make a create fail: in a user namespace of the config's own, runc
+// creates mount points as the mapped root, which cannot write in the image, so there a scratch
+// mount is added only where the image has a directory for it (looked up inside the rootfs, its
+// symlinks resolved within it, as runc will), and the report says where it was not.
 #include "harden/controls.hpp"
 #include "spec/fields.hpp"
 #include "spec/paths.hpp"
+#include "spec/mount_options.hpp"
 #include "util/error.hpp"
+#include "util/resolve.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -29,9 +38,43 @@ json::Value* mount_at(json::Value* mounts, const std::string& path)
     return nullptr;
 }
 
+// Whether the config brings a user namespace of its own (not one hardrun added).
+bool own_user_namespace(json::Value& config, const Report& report)
+{
+    if (report.user_namespace_added)
+        return false;
+    json::Value* linux = spec::field(config, "linux", json::Kind::object, "/");
+    json::Value* list = linux ? spec::field(*linux, "namespaces", json::Kind::array, "/linux") : nullptr;
+    for (size_t i = 0; list && i < list->items().size(); ++i) {
+        std::string where;
+        json::Value& ns = spec::object_item(*list, i, "/linux/namespaces", where);
+        json::Value* type = spec::field(ns, "type", json::Kind::string, where);
+        if (type && type->as_string() == "user")
+            return true;
+    }
+    return false;
+}
+
+// Whether `path` is a directory in the root filesystem, resolved inside it (RESOLVE_IN_ROOT:
+// an absolute symlink or ".." stays in the rootfs, as runc's securejoin keeps it).
+bool directory_in_rootfs(json::Value& config, const std::string& bundle, const std::string& path)
+{
+    json::Value* root = spec::field(config, "root", json::Kind::object, "/");
+    json::Value* root_path = root ? spec::field(*root, "path", json::Kind::string, "/root") : nullptr;
+    if (!root_path || root_path->as_string().empty())
+        return false;
+    std::string dir = root_path->as_string();
+    if (dir[0] != '/')
+        dir = (bundle.empty() ? "." : bundle) + "/" + dir;
+    Resolved rootfs = resolve_path(AT_FDCWD, dir, RESOLVE_NO_MAGICLINKS, O_DIRECTORY);
+    if (!rootfs.fd)
+        return false;
+    return bool(resolve_path(rootfs.fd.get(), path.substr(1), RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, O_DIRECTORY).fd);
+}
+
 }  // namespace
 
-void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
+void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report)
 {
     const policy::Rootfs& want = policy.rootfs;
     Decision decision(report, "rootfs", want.mode);
@@ -44,9 +87,10 @@ void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
         decision.change("/root/readonly", readonly ? "is false, must be true" : "is unset, must be true"))
         root->set("readonly", json::Value::boolean(true));
 
-    std::vector<std::string> required = {"nosuid", "nodev"};
+    std::vector<std::pair<unsigned long, const char*>> required = {{MS_NOSUID, "nosuid"}, {MS_NODEV, "nodev"}};
     if (want.noexec)
-        required.push_back("noexec");
+        required.push_back({MS_NOEXEC, "noexec"});
+    const bool own_userns = own_user_namespace(config, report);
 
     std::optional<int64_t> memory;
     if (json::Value* m = spec::object_at(config, {"linux", "resources", "memory"}))
@@ -63,21 +107,29 @@ void rootfs(json::Value& config, const policy::Policy& policy, Report& report)
             if (!type || type->as_string() != "tmpfs")
                 continue;
             json::Value* options = spec::field(*existing, "options", json::Kind::array, "/mounts");
-            for (const auto& option : required) {
-                if (spec::has_option(options, option))
+            for (const auto& [flag, option] : required) {
+                if (spec::keeps_flag(options, flag))
                     continue;
-                if (!decision.change("/mounts (" + tmpfs.path + ")", "tmpfs without " + option + ", added"))
+                if (!decision.change("/mounts (" + tmpfs.path + ")", std::string("tmpfs without ") + option + ", added"))
                     continue;
-                if (!options)
-                    options = &existing->set("options", json::Value::array());
-                options->items().push_back(json::Value::string(option));
+                std::string dropped = spec::impose_flag(*existing, flag, option);
+                if (!dropped.empty())
+                    report.changed.back().detail += " (removed " + dropped + ")";
+                options = existing->find("options");
             }
+            continue;
+        }
+        if (own_userns && !directory_in_rootfs(config, context.bundle, tmpfs.path)) {
+            report.audited.push_back({"rootfs", "/mounts",
+                                      "no tmpfs added at " + tmpfs.path +
+                                          ": the config's own user namespace could not create its mount point, "
+                                          "and the image has no directory there"});
             continue;
         }
         if (!decision.change("/mounts", "no writable scratch space at " + tmpfs.path + ", tmpfs added"))
             continue;
         std::vector<json::Value> options;
-        for (const auto& option : required)
+        for (const auto& [flag, option] : required)
             options.push_back(json::Value::string(option));
         char mode[16];
         std::snprintf(mode, sizeof mode, "mode=%o", tmpfs.mode);

@@ -34,6 +34,8 @@ struct LibMount {
     decltype(&mnt_fs_get_vfs_options) get_vfs_options;
     decltype(&mnt_optstr_get_option) optstr_get_option;
     decltype(&mnt_optstr_next_option) optstr_next_option;
+    decltype(&mnt_optstr_get_flags) optstr_get_flags;
+    decltype(&mnt_get_builtin_optmap) get_builtin_optmap;
 };
 
 template <typename F>
@@ -66,6 +68,8 @@ const LibMount& libmount()
         bind(handle, l.get_vfs_options, "mnt_fs_get_vfs_options");
         bind(handle, l.optstr_get_option, "mnt_optstr_get_option");
         bind(handle, l.optstr_next_option, "mnt_optstr_next_option");
+        bind(handle, l.optstr_get_flags, "mnt_optstr_get_flags");
+        bind(handle, l.get_builtin_optmap, "mnt_get_builtin_optmap");
         return l;
     }();
     return lib;
@@ -103,6 +107,15 @@ std::vector<std::pair<std::string, std::string>> options_of(std::string_view opt
     while (libmount().optstr_next_option(&cursor, &name, &name_size, &value, &value_size) == 0)
         out.emplace_back(std::string(name, name_size), value ? std::string(value, value_size) : "");
     return out;
+}
+
+unsigned long apply_mount_options(std::string_view optstr, unsigned long flags)
+{
+    const LibMount& lib = libmount();
+    std::string copy(optstr);
+    if (lib.optstr_get_flags(copy.c_str(), &flags, lib.get_builtin_optmap(MNT_LINUX_MAP)) != 0)
+        throw Error("libmount cannot parse the mount options \"" + copy + "\"");
+    return flags;
 }
 
 std::vector<Mount> parse_mountinfo(std::string_view text)

@@ -36,6 +36,12 @@ std::vector<Mount> own_mounts();
 // parser (a value in quotes may hold commas); "" for an option without a value.
 std::vector<std::pair<std::string, std::string>> options_of(std::string_view optstr);
 
+// The MS_* flags (<sys/mount.h>) after `optstr` is applied to `flags` by libmount's built-in
+// Linux option map, left to right as mount(8) and runc apply them: "nosuid" sets MS_NOSUID,
+// "suid" clears it, "rw" clears MS_RDONLY, "rshared" sets MS_SHARED|MS_REC; an option the map
+// does not know ("mode=755", "lowerdir=...") changes nothing.
+unsigned long apply_mount_options(std::string_view optstr, unsigned long flags);
+
 // The mount visible at `target`: the last one there, since later mounts cover earlier ones.
 const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target);
 

@@ -240,6 +240,11 @@ Mounts mounts_at(const json::Value& v, const std::string& path, const Mounts& fa
         m.deny_names = strings_at(
             *names, r.path_of("denyNames"), "file names",
             [](const std::string& n) { return n.find('/') == std::string::npos; }, "a file name, without '/'");
+    if (const json::Value* types = r.take("types"))
+        m.types = strings_at(
+            *types, r.path_of("types"), "filesystem types",
+            [](const std::string& t) { return t.find_first_of("/,= \t\n") == std::string::npos; },
+            "a filesystem type name (\"ext4\", \"nfs\", \"fuse.sshfs\")");
     if (const json::Value* engines = r.take("engines")) {
         ObjectReader e(*engines, r.path_of("engines"));
         struct {

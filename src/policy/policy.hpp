@@ -109,15 +109,20 @@ struct KernelInterfaces {
     Mode mode = Mode::enforce;
 };
 
-// Bind mounts: denied host paths, read-only ones, and the engines' data roots, from which only
-// the engines' own per-container files and volumes may be bound.
+// Mounts: denied host paths (the system's trees: a bind or a root filesystem there is refused),
+// read-only ones, the engines' data roots, from which only the engines' own per-container files
+// and volumes may be bound, and the filesystem types allowed beyond the container ones.
 struct Mounts {
     Mode mode = Mode::enforce;
     std::vector<std::string> deny = {"/", "/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run", "/var/run",
+                                     "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/opt", "/var",
                                      "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
                                      "/var/lib/containers"};
+    // Filesystem types a mount may have besides bind, proc, sysfs, cgroup, cgroup2, devpts,
+    // mqueue, tmpfs and overlay ("ext4", "nfs", "fuse.sshfs" ...): none by default.
+    std::vector<std::string> types;
     std::vector<std::string> deny_names = {"docker.sock", "containerd.sock", "crio.sock", "podman.sock"};
-    std::vector<std::string> allow_read_only = {"/etc/localtime", "/etc/timezone"};
+    std::vector<std::string> allow_read_only = {"/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo"};
     std::vector<std::string> read_only;
     std::vector<std::string> docker = {"/var/lib/docker"};
     std::vector<std::string> containerd = {"/var/lib/containerd", "/run/containerd"};

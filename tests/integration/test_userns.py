@@ -265,7 +265,8 @@ def test_a_callers_own_user_namespace_is_kept_unless_it_maps_host_root(runtime, 
 def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, make_bundle, tmp_path, policy_file):
     # An overlay cannot be idmapped: a bind source inside one stands for any filesystem
     # without idmap support.
-    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
+    # The overlay apart from the audit log's directory (hardrun's own files, never bound).
+    low, up, work, merged = (tmp_path / "ovl" / n for n in ("low", "up", "work", "merged"))
     for p in (low, up, work, merged):
         p.mkdir()
     subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
@@ -339,7 +340,7 @@ def test_a_symlinked_bind_source_is_mounted_as_checked(runtime, make_bundle, tmp
     link.unlink()
     link.symlink_to("/etc")
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id())
-    assert r.returncode == 1 and "is denied (/etc)" in r.stderr, r.stderr
+    assert r.returncode == 1 and "is denied (/etc" in r.stderr, r.stderr
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 #include "idmap/host.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
+#include "spec/fields.hpp"
 #include "util/error.hpp"
 
 #include "helpers.hpp"
@@ -809,8 +810,12 @@ Test(mounts, denied_paths_their_children_and_their_parents)
                                "/var/lib/docker/containers/other/hostname", "/var/lib", "/var", "/var/lib/kubelet",
                                "/srv/sockets/docker.sock", "/home/u/containerd.sock", "/var/lib/containerd/io.containerd.content.v1.content"})
         cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
-    for (const char* source : {"/srv/data", "/home/user/project", "/opt/app", "/var/log/app", "/mnt/nfs", "/tmp/x"})
+    for (const char* source : {"/srv/data", "/home/user/project", "/mnt/nfs", "/tmp/x"})
         cr_assert(!refused_mount(with_bind(source)), "%s refused", source);
+    // The system's trees and hardrun's own files.
+    for (const char* source : {"/opt/app", "/var/log", "/var/log/hardrun", "/usr/local/sbin", "/usr", "/lib64",
+                               "/bin", "/etc/hardrun", "/run/hardrun", "/var/tmp"})
+        cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
 }
 
 Test(mounts, symlinks_are_resolved_before_the_check)
@@ -863,9 +868,7 @@ Test(mounts, engines_own_files_are_allowed_by_shape)
                                       std::string("/var/lib/docker/volumes/pgdata/_data/sub"),
                                       std::string("/var/lib/containers/storage/overlay-containers/") + docker_id +
                                           "/userdata/hosts",
-                                      std::string("/var/lib/kubelet/pods/0c7e/etc-hosts"),
-                                      std::string("/var/lib/kubelet/pods/0c7e/volumes/kubernetes.io~empty-dir/cache"),
-                                      std::string("/var/lib/kubelet/pods/0c7e/containers/app/5e1b")})
+})
         cr_assert(!refused_mount(with_bind(source)), "%s refused", source.c_str());
     // Another container's files, a volume's parent, the data root itself: refused.
     for (const char* source : {"/var/lib/docker/containers/0000/hosts", "/var/lib/docker/volumes/pgdata",
@@ -919,6 +922,172 @@ Test(mounts, docker_fixture_passes_for_its_own_id_only)
     json::Value copy = config;
     cr_assert_eq(count(harden::harden_config(config, p, test::context(docker_id)).refused, "mounts"), 0u);
     cr_assert_eq(count(harden::harden_config(copy, p, test::context("someone-else")).refused, "mounts"), 3u);
+}
+
+namespace {
+
+// The config_with() config plus `mounts` (a JSON array) and `linux_extra` members of "linux".
+harden::Report with_mounts(const std::string& mounts, json::Value* out = nullptr,
+                           const policy::Policy& p = default_policy(), const std::string& bundle = "/nonexistent-bundle")
+{
+    json::Value config = config_with((",\"mounts\":" + mounts).c_str());
+    harden::Report report = harden::harden_config(config, p, test::context(docker_id, bundle));
+    if (out)
+        *out = config;
+    return report;
+}
+
+bool refused_at(const harden::Report& report, const std::string& path)
+{
+    return std::any_of(report.refused.begin(), report.refused.end(),
+                       [&](const harden::Finding& f) { return f.control == "mounts" && f.path == path; });
+}
+
+}  // namespace
+
+Test(mounts, kernel_filesystems_only_where_a_container_has_them)
+{
+    cr_assert(!refused_mount(with_mounts(R"([{"destination":"/proc","type":"proc","source":"proc"},)"
+                                         R"({"destination":"/sys","type":"sysfs","source":"sysfs","options":["ro"]},)"
+                                         R"({"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup"},)"
+                                         R"({"destination":"/dev/pts","type":"devpts","source":"devpts"},)"
+                                         R"({"destination":"/dev/mqueue","type":"mqueue","source":"mqueue"},)"
+                                         R"({"destination":"/data","type":"tmpfs","source":"tmpfs"}])")));
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/mnt/p","type":"proc","source":"proc"}])"),
+                         "/mounts/0/destination"));
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/proc","type":"proc","source":"proc"},)"
+                                     R"({"destination":"proc/","type":"proc","source":"proc"}])"),
+                         "/mounts/1"));
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/x","type":"sysfs","source":"sysfs"}])"), "/mounts/0/destination"));
+    for (const char* type : {"ext4", "nfs", "fuse.sshfs", "debugfs", "bpf", "securityfs", "binfmt_misc", ""})
+        cr_assert(refused_at(with_mounts(std::string(R"([{"destination":"/x","type":")") + type +
+                                         R"(","source":"/nonexistent"}])"),
+                             "/mounts/0/type"),
+                  "%s not refused", type);
+    policy::Policy listed = policy::parse(R"({"capabilities":{"allow":[]},"mounts":{"types":["ext4"]}})", "t");
+    cr_assert(!refused_mount(with_mounts(R"([{"destination":"/x","type":"ext4","source":"/nonexistent"}])", nullptr, listed)));
+    // A block device as source is a disk, whatever the type says.
+    system("rm -f /tmp/hardrun-unit-blk && mknod /tmp/hardrun-unit-blk b 7 0");
+    harden::Report report = with_mounts(R"([{"destination":"/x","type":"tmpfs","source":"/tmp/hardrun-unit-blk"}])");
+    system("rm -f /tmp/hardrun-unit-blk");
+    cr_assert(refused_at(report, "/mounts/0/source"));
+    // An overlay's layers are judged like bind sources.
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/x","type":"overlay","source":"overlay",)"
+                                     R"("options":["lowerdir=/tmp:/etc","upperdir=/tmp/u","workdir=/tmp/w"]}])"),
+                         "/mounts/0/options"));
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/x","type":"overlay","source":"overlay",)"
+                                     R"("options":["lowerdir=/tmp","upperdir=/usr/local/sbin","workdir=/tmp/w"]}])"),
+                         "/mounts/0/options"));
+    cr_assert(!refused_mount(with_mounts(R"([{"destination":"/x","type":"overlay","source":"overlay",)"
+                                         R"("options":["lowerdir=/tmp/a\\:b:/srv/l","upperdir=/tmp/u","workdir=/tmp/w"]}])")));
+}
+
+Test(mounts, options_that_undo_hardruns_flags_are_removed)
+{
+    json::Value config;
+    with_mounts(R"([{"destination":"/x","type":"bind","source":"/srv/data","options":["rbind","nosuid","suid","rdev","nodev"]},)"
+                R"({"destination":"/y","type":"bind","source":"/etc/localtime","options":["rbind","ro","rrw","rw"]},)"
+                R"({"destination":"/z","type":"tmpfs","source":"tmpfs","options":["rsuid","exec"]},)"
+                R"({"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]}])",
+                &config);
+    const auto& m = config.find("mounts")->items();
+    cr_assert(options_of(m[0]) == std::vector<std::string>({"rbind", "nosuid", "nodev"}));
+    cr_assert(options_of(m[1]) == std::vector<std::string>({"rbind", "ro", "nosuid", "nodev"}));
+    cr_assert(options_of(m[2]) == std::vector<std::string>({"exec", "nosuid", "nodev"}));
+    cr_assert(options_of(m[3]) == std::vector<std::string>({"nosuid", "mode=755"}));  // /dev holds device nodes
+    // Audit mode records and changes nothing.
+    json::Value audited;
+    harden::Report report = with_mounts(R"([{"destination":"/x","type":"bind","source":"/srv/data","options":["rbind","suid"]}])",
+                                        &audited, policy_with_modes("audit", "audit", "audit"));
+    cr_assert(options_of(audited.find("mounts")->items()[0]) == std::vector<std::string>({"rbind", "suid"}));
+    cr_assert_gt(count(report.audited, "mounts"), 0u);
+}
+
+Test(mounts, shared_propagation_idmap_and_remount_are_refused)
+{
+    for (const char* option : {"rshared", "shared", "idmap", "ridmap", "X-mount.idmap=u:0:0:1", "remount", "nosuid,suid"})
+        cr_assert(refused_at(with_mounts(std::string(R"([{"destination":"/x","type":"bind","source":"/srv/d","options":["rbind",")") +
+                                         option + "\"]}]"),
+                             "/mounts/0/options/1"),
+                  "%s not refused", option);
+    cr_assert(refused_at(with_mounts(R"([{"destination":"/x","type":"bind","source":"/srv/d","options":["rbind"],)"
+                                     R"("uidMappings":[{"containerID":0,"hostID":0,"size":1}]}])"),
+                         "/mounts/0/uidMappings"));
+    json::Value config = config_with(R"(,"linux":{"rootfsPropagation":"rshared"})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context(docker_id));
+    cr_assert(refused_at(report, "/linux/rootfsPropagation"));
+    config = config_with(R"(,"linux":{"rootfsPropagation":"rslave"})");
+    cr_assert(!refused_at(harden::harden_config(config, default_policy(), test::context(docker_id)), "/linux/rootfsPropagation"));
+}
+
+Test(mounts, a_single_root_owned_file_of_a_software_tree_read_only)
+{
+    json::Value config;
+    cr_assert(!refused_mount(with_bind("/usr/bin/env", "", docker_id, &config)));
+    cr_assert(spec::has_option(config.find("mounts")->items()[0].find("options"), "ro"));
+    cr_assert(refused_mount(with_bind("/usr/bin")));
+    cr_assert(!refused_mount(with_bind("/usr/share/zoneinfo", "", docker_id, &config)));  // allowReadOnly
+    cr_assert(spec::has_option(config.find("mounts")->items()[0].find("options"), "ro"));
+}
+
+Test(mounts, relative_sources_are_joined_as_runc_joins_them)
+{
+    system("rm -rf /tmp/hardrun-unit-rel && mkdir -p /tmp/hardrun-unit-rel/b/d/e /tmp/hardrun-unit-rel/data && "
+           "ln -s d/e /tmp/hardrun-unit-rel/b/lnk");
+    // runc: filepath.Join(bundle, "lnk/../../data") = /tmp/hardrun-unit-rel/data (lexically), not
+    // bundle/d/data as the kernel would walk it.
+    json::Value config;
+    harden::Report report = with_mounts(R"([{"destination":"/x","type":"bind","source":"lnk/../../data","options":["rbind"]}])",
+                                        &config, default_policy(), "/tmp/hardrun-unit-rel/b");
+    cr_assert(!refused_mount(report));
+    cr_assert_str_eq(config.find("mounts")->items()[0].find("source")->as_string().c_str(), "/tmp/hardrun-unit-rel/data");
+    // Deep enough, the lexical join reaches the host's /etc.
+    report = with_mounts(R"([{"destination":"/x","type":"bind","source":"lnk/../../../../../etc","options":["rbind"]}])",
+                         nullptr, default_policy(), "/tmp/hardrun-unit-rel/b");
+    system("rm -rf /tmp/hardrun-unit-rel");
+    cr_assert(refused_at(report, "/mounts/0/source"));
+}
+
+Test(mounts, kubelet_shapes_only_for_the_proven_pods_uid)
+{
+    const std::string volume = "/var/lib/kubelet/pods/0c7e/volumes/kubernetes.io~empty-dir/cache";
+    const char* pod = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-uid":"0c7e")";
+    const char* other = R"("io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-uid":"9999")";
+    // Run by the shim of the pod (the sandbox itself): its pod uid's volumes only.
+    harden::Context sandbox = test::cri_context(docker_id, docker_id, getpid());
+    cr_assert(!refused_mount(with_bind(volume, pod, docker_id, nullptr, &sandbox)));
+    cr_assert(!refused_mount(with_bind("/var/lib/kubelet/pods/0c7e/etc-hosts", pod, docker_id, nullptr, &sandbox)));
+    cr_assert(refused_mount(with_bind(volume, other, docker_id, nullptr, &sandbox)));
+    cr_assert(refused_mount(with_bind(volume)));
+    // The same claim without the shim: no pod, no pod's volumes.
+    cr_assert(refused_mount(with_bind(volume, pod)));
+}
+
+Test(rootfs, scratch_tmpfs_only_where_a_configs_own_user_namespace_can_mount_it)
+{
+    system("rm -rf /tmp/hardrun-unit-userns && mkdir -p /tmp/hardrun-unit-userns/rootfs/tmp && "
+           "ln -s /tmp /tmp/hardrun-unit-userns/rootfs/run");
+    json::Value config = json::parse(
+        R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},)"
+        R"({"type":"uts"},{"type":"mount"},{"type":"network"},{"type":"cgroup"},{"type":"user"}],)"
+        R"("uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]}})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context("id", "/tmp/hardrun-unit-userns"));
+    system("rm -rf /tmp/hardrun-unit-userns");
+    cr_assert(mount_at(config, "/tmp"));
+    cr_assert(mount_at(config, "/run"));  // a symlink to /tmp inside the rootfs: a directory there
+    cr_assert(!mount_at(config, "/var/tmp"));
+    cr_assert(std::any_of(report.audited.begin(), report.audited.end(), [](const harden::Finding& f) {
+        return f.control == "rootfs" && f.detail.find("/var/tmp") != std::string::npos;
+    }));
+}
+
+Test(mounts, root_filesystem_in_a_system_tree_is_refused)
+{
+    for (const char* path : {"/usr", "/usr/local", "/var/log", "/opt/x", "/lib"}) {
+        json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":")" + std::string(path) + R"("}})");
+        harden::Report report = harden::harden_config(config, default_policy(), test::context("id", "/tmp"));
+        cr_assert(refused_at(report, "/root/path"), "%s not refused", path);
+    }
 }
 
 Test(sysctls, safe_and_own_network_ones_stay_others_go)
