@@ -265,8 +265,7 @@ def test_a_callers_own_user_namespace_is_kept_unless_it_maps_host_root(runtime, 
 def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, make_bundle, tmp_path, policy_file):
     # An overlay cannot be idmapped: a bind source inside one stands for any filesystem
     # without idmap support.
-    # The overlay apart from the audit log's directory (hardrun's own files, never bound).
-    low, up, work, merged = (tmp_path / "ovl" / n for n in ("low", "up", "work", "merged"))
+    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
     for p in (low, up, work, merged):
         p.mkdir()
     subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
@@ -277,7 +276,8 @@ def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, m
                                             "options": ["rbind", "ro"]}))
         before = b.bytes()
         cid = runtime.new_id()
-        audit = tmp_path / "audit.log"
+        (tmp_path / "log").mkdir(exist_ok=True)
+        audit = tmp_path / "log" / "audit.log"
         strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}, audit={"log": str(audit)}), "strict.json")
         r = runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", strict))
         assert r.returncode == 1 and f"cannot idmap {merged}" in r.stderr and "does not support" in r.stderr, r.stderr
