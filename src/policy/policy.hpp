@@ -82,10 +82,12 @@ struct Hooks {
 
 // Annotations that runtimes act on (runc's systemd driver turns org.systemd.property.* into unit
 // properties, criu reads the file org.criu.config names, crun acts on run.oci.*): refused unless
-// the policy vouches for the key ("allow": exact keys, or prefixes ending in '*').
+// the policy vouches for the key ("allow": exact keys, or prefixes ending in '*'; by default
+// org.systemd.property.KillSignal and TimeoutStopUSec, which podman 5 sets).
 struct Annotations {
     Mode mode = Mode::enforce;
-    std::vector<std::string> allow;
+    // podman 5 sets how the container's scope is stopped (signal, time to wait): harmless.
+    std::vector<std::string> allow = {"org.systemd.property.KillSignal", "org.systemd.property.TimeoutStopUSec"};
 };
 
 // AppArmor, on hosts that enforce it: a container without a confining profile (none,

@@ -1428,3 +1428,11 @@ Test(harden, overlay_layer_form_is_the_policys_or_the_first_the_probe_proved)
     c = idmap::choose_form(O::automatic, no_scratch);
     cr_assert(!c.form && c.why_none.find("cannot idmap hardrun's probe layer") != std::string::npos);
 }
+
+Test(annotations, podmans_stop_properties_pass_by_default)
+{
+    json::Value config = json::parse(
+        R"({"process":{"args":["sh"]},"root":{"path":"r"},"annotations":{"org.systemd.property.KillSignal":"uint32 15",)"
+        R"("org.systemd.property.TimeoutStopUSec":"uint64 10000000"}})");
+    cr_assert_eq(count(harden::harden_config(config, default_policy(), test::context()).refused, "annotations"), 0u);
+}
