@@ -125,16 +125,23 @@ for path in glob.glob(os.path.join(logs, "fuzz-*.result")):
         passed += 1
     else:
         failed += 1
+known = []  # strict xfail: a known, open bug the test shows failing (it fails the run once it passes)
 for path in glob.glob(os.path.join(logs, "pytest-*.xml")):
     root = ET.parse(path).getroot()
     for s in (root.iter("testsuite")):
         n, f, e, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
-        passed += n - f - e - sk; failed += f + e; skipped += sk
+        xfail = [(c.get("name"), k.get("message", "")) for c in s.iter("testcase") for k in c.findall("skipped")
+                 if k.get("type") == "pytest.xfail"]
+        known += [(os.path.basename(path), name, why) for name, why in xfail]
+        sk -= len(xfail)
+        passed += n - f - e - sk - len(xfail); failed += f + e; skipped += sk
 if os.environ.get("CI") == "true" and skipped:
     print("CI=true: %d test(s) skipped; a skipped real test is a missing test" % skipped)
     failed += skipped
 print()
-print("%d passed, %d failed, %d skipped" % (passed, failed + failed_steps, skipped))
+for file, name, why in known:
+    print("known failure (strict xfail, open bug) %s %s: %s" % (file, name, why))
+print("%d passed, %d failed, %d skipped, %d known failures" % (passed, failed + failed_steps, skipped, len(known)))
 sys.exit(1 if failed or failed_steps else 0)
 PY
 status=$?

@@ -54,6 +54,12 @@ def test_docker_update_cannot_raise_the_limits_or_lose_the_swap_hold(docker):
     assert got["memory.swap.max"] == "0", got
 
 
+# Known and open (issue 17): Debian 12's runc 1.1.5 writes memory.swap.max=0 into the cgroup but
+# does not give it to systemd as the scope's MemorySwapMax, so a daemon-reload resets it to max
+# (runc 1.1.15 on trixie does; this check passes there). strict: a pass here fails the run, so
+# the marker goes once hardrun carries the value into the unit itself.
+@pytest.mark.xfail(open("/etc/debian_version").read().startswith("12."), strict=True,
+                   reason="runc 1.1.5 (bookworm) leaves memory.swap.max out of the systemd unit: reset by daemon-reload")
 def test_limits_hold_after_systemctl_daemon_reload(docker):
     cid = docker.start()
     assert limits(docker, cid) == POLICY_LIMITS
