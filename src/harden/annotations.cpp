@@ -37,7 +37,8 @@ void annotations(json::Value& config, const policy::Policy& policy, Report& repo
     if (!all)
         return;
     Decision decision(report, "annotations", policy.annotations.mode);
-    for (const auto& [key, value] : all->members()) {
+    for (const auto& member : all->members()) {
+        const std::string& key = member.first;
         bool runtime_instruction = std::any_of(runtime_prefixes.begin(), runtime_prefixes.end(),
                                                [&](const char* p) { return key.rfind(p, 0) == 0; });
         if (runtime_instruction && !vouched(policy.annotations.allow, key))
