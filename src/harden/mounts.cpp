@@ -481,11 +481,13 @@ void MountJudge::mount(json::Value& mount, size_t index, const std::string& wher
         required.push_back({MS_NODEV, "nodev"});
     if (read_only)
         required.push_back({MS_RDONLY, "ro"});
+    // Copied: imposing a flag may add "options" to the mount, which moves its members.
+    const std::string shown = source ? source->as_string() : type;
+    source = nullptr;
     for (const auto& [flag, name] : required) {
         if (spec::keeps_flag(mount.find("options"), flag))
             continue;
-        if (decision_.change(where + "/options", what + " " + (source ? source->as_string() : type) + " without " +
-                                                     name + ", added")) {
+        if (decision_.change(where + "/options", what + " " + shown + " without " + name + ", added")) {
             std::string dropped = spec::impose_flag(mount, flag, name);
             if (!dropped.empty())
                 report_.changed.back().detail += " (removed " + dropped + ")";

@@ -1436,3 +1436,13 @@ Test(annotations, podmans_stop_properties_pass_by_default)
         R"("org.systemd.property.TimeoutStopUSec":"uint64 10000000"}})");
     cr_assert_eq(count(harden::harden_config(config, default_policy(), test::context()).refused, "annotations"), 0u);
 }
+
+// Found by the fuzz smoke: a mount without "options" gets them added while the control still
+// held a pointer into the mount's members (a use-after-free the sanitizer build catches).
+Test(mounts, a_mount_without_options_gets_them)
+{
+    json::Value config = config_with(R"(,"mounts":[{"destination":"/x","type":"tmpfs","source":"tmpfs"}])");
+    harden::harden_config(config, default_policy(), test::context(docker_id, "/nonexistent-bundle"));
+    std::vector<std::string> got = options_of(config.find("mounts")->items()[0]);
+    cr_assert(std::find(got.begin(), got.end(), "nosuid") != got.end() && std::find(got.begin(), got.end(), "nodev") != got.end());
+}
