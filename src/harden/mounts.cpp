@@ -334,7 +334,7 @@ void MountJudge::rootfs(json::Value& config)
     // areas (/run, /var) hold bundles of callers other than the engines (a tmpfs bundle, a
     // build tool's), and runc writing mount points there touches nothing of the host's.
     auto in = std::find_if(deny_.begin(), deny_.end(), [&](const std::string& d) {
-        return d != "/" && d != "/run" && d != "/var/run" && d != "/var" && under(resolved, d);
+        return d != "/" && d != "/run" && d != "/var/run" && d != "/var/lib" && under(resolved, d);
     });
     if (in != deny_.end())
         decision_.refuse("/root/path", "the root filesystem " + shown + " lies in the host's " + *in +

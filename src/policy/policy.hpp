@@ -117,7 +117,8 @@ struct KernelInterfaces {
 struct Mounts {
     Mode mode = Mode::enforce;
     std::vector<std::string> deny = {"/", "/proc", "/sys", "/dev", "/boot", "/etc", "/root", "/run", "/var/run",
-                                     "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/opt", "/var",
+                                     "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/opt", "/var/lib", "/var/log", "/var/cache",
+                                     "/var/spool", "/var/backups", "/var/mail",
                                      "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
                                      "/var/lib/containers"};
     // Filesystem types a mount may have besides bind, proc, sysfs, cgroup, cgroup2, devpts,

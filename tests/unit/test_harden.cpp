@@ -810,11 +810,11 @@ Test(mounts, denied_paths_their_children_and_their_parents)
                                "/var/lib/docker/containers/other/hostname", "/var/lib", "/var", "/var/lib/kubelet",
                                "/srv/sockets/docker.sock", "/home/u/containerd.sock", "/var/lib/containerd/io.containerd.content.v1.content"})
         cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
-    for (const char* source : {"/srv/data", "/home/user/project", "/mnt/nfs", "/tmp/x"})
+    for (const char* source : {"/srv/data", "/home/user/project", "/mnt/nfs", "/tmp/x", "/var/tmp/x", "/var/www/site"})
         cr_assert(!refused_mount(with_bind(source)), "%s refused", source);
     // The system's trees and hardrun's own files.
     for (const char* source : {"/opt/app", "/var/log", "/var/log/hardrun", "/usr/local/sbin", "/usr", "/lib64",
-                               "/bin", "/etc/hardrun", "/run/hardrun", "/var/tmp"})
+                               "/bin", "/etc/hardrun", "/run/hardrun", "/var/lib/dpkg", "/var/cache/apt"})
         cr_assert(refused_mount(with_bind(source)), "%s not refused", source);
 }
 
