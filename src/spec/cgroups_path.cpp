@@ -1,5 +1,7 @@
 #include "spec/cgroups_path.hpp"
 
+#include "spec/paths.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -51,22 +53,14 @@ CgroupsPath parse_cgroups_path(std::string_view text)
         return out;
     }
     out.relative = text.empty() || text[0] != '/';
-    std::string path;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t slash = text.find('/', start);
-        std::string_view part = text.substr(start, slash == text.npos ? text.npos : slash - start);
-        if (part == "..") {
-            out.error = "climbs with \"..\" (runc would resolve it to another cgroup than it names)";
-            return out;
-        }
-        if (!part.empty() && part != ".")
-            path += "/" + std::string(part);
-        if (slash == text.npos)
-            break;
-        start = slash + 1;
+    std::string slashed = "/" + std::string(text) + "/";
+    if (slashed.find("/../") != std::string::npos) {
+        out.error = "climbs with \"..\" (runc would resolve it to another cgroup than it names)";
+        return out;
     }
-    out.path = path;
+    out.path = clean_path(slashed);
+    if (out.path == "/")
+        out.path.clear();
     return out;
 }
 
