@@ -51,6 +51,17 @@ void vet_flags(const cli::CommandLine& cmd, const policy::Policy& policy, harden
     }
 }
 
+// A LinuxResources document: read as runc reads it (fields), then its limits held.
+void vet_document(json::Value& resources, const policy::Policy& policy, harden::Report& report)
+{
+    if (!resources.is_object())
+        throw Error("the resources must be a JSON object");
+    size_t refused_before = report.refused.size();
+    harden::resources_fields(resources, policy, report);
+    if (report.refused.size() == refused_before)
+        harden::update_resources(resources, policy, report);
+}
+
 }  // namespace
 
 void update(const cli::Invocation& inv, const cli::CommandLine& cmd)
@@ -72,12 +83,12 @@ void update(const cli::Invocation& inv, const cli::CommandLine& cmd)
         } else if (source == "-") {
             vetted.stdin_text = read_all(STDIN_FILENO, max_resources_bytes, "the resources on standard input");
             resources = json::parse(*vetted.stdin_text);
-            harden::update_resources(resources, policy, report);
+            vet_document(resources, policy, report);
             vetted.document = &resources;
         } else {
             file = read_dir_file(source, max_resources_bytes);
             resources = json::parse(file.text);
-            harden::update_resources(resources, policy, report);
+            vet_document(resources, policy, report);
             vetted.file = &file;
             vetted.document = &resources;
         }

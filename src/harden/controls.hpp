@@ -27,6 +27,14 @@ void apparmor(json::Value& process, const std::string& where, const policy::Poli
 void user(json::Value& process, const std::string& where, json::Value* config, bool root_remapped,
           const policy::Policy& policy, Report& report);
 
+// The document read as runc's Go decoder reads it: keys that differ from an OCI field only by
+// case, unknown keys, wrong kinds, integers outside their Go type and NUL bytes refused with
+// their JSON pointer; fields no control makes safe refused (fields.cpp). Runs before every other
+// control, over config.json, an exec's process.json and the resources document of `update`.
+void fields(json::Value& config, const policy::Policy& policy, Report& report);
+void process_fields(json::Value& process, const policy::Policy& policy, Report& report);
+void resources_fields(json::Value& resources, const policy::Policy& policy, Report& report);
+
 // Config-level controls take the whole config.json.
 
 // The config's role in a CRI pod: what its annotations claim, if the facts agree (pod.cpp).

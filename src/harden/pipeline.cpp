@@ -51,6 +51,10 @@ Report harden_config(json::Value& config, const policy::Policy& policy, const Co
     if (!config.is_object())
         throw Error("config.json must hold a JSON object");
     Report report;
+    // First of all: every control reads the config as runc will, or none does.
+    fields(config, policy, report);
+    if (!report.refused.empty())
+        return report;
     config_controls(config, policy, context, report);
     std::string digest = policy.digest;
     bool rewrites = policy.rewrites();
@@ -90,6 +94,10 @@ void harden_process(json::Value& process, const policy::Policy& policy, Report& 
 {
     if (!process.is_object())
         throw Error("the process file must hold a JSON object");
+    size_t refused_before = report.refused.size();
+    process_fields(process, policy, report);
+    if (report.refused.size() > refused_before)
+        return;
     process_controls(process, "", nullptr, root_remapped, policy, apparmor_host, report);
 }
 

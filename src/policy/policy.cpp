@@ -404,6 +404,20 @@ Annotations annotations_at(const json::Value& v, const std::string& path, const 
     return a;
 }
 
+Fields fields_at(const json::Value& v, const std::string& path, const Fields& fallback)
+{
+    ObjectReader r(v, path);
+    Fields f = fallback;
+    f.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* allow = r.take("allow"))
+        f.allow = strings_at(
+            *allow, r.path_of("allow"), "field pointers",
+            [](const std::string& p) { return p.size() > 1 && p[0] == '/' && p.back() != '/'; },
+            "a JSON pointer of a config field, as in man 5 hardrun-policy FIELDS (\"/linux/netDevices\")");
+    r.finish();
+    return f;
+}
+
 AppArmor apparmor_at(const json::Value& v, const std::string& path, const AppArmor& fallback)
 {
     ObjectReader r(v, path);
@@ -584,6 +598,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "apparmor", p.apparmor, apparmor_at);
         section(r, "hooks", p.hooks, hooks_at);
         section(r, "annotations", p.annotations, annotations_at);
+        section(r, "fields", p.fields, fields_at);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

@@ -90,6 +90,14 @@ struct Annotations {
     std::vector<std::string> allow = {"org.systemd.property.KillSignal", "org.systemd.property.TimeoutStopUSec"};
 };
 
+// Fields: the config read as runc reads it (harden/fields.cpp). "allow": schema pointers
+// ("/linux/netDevices", "/process/newField") of fields no control owns that the operator lets
+// through unread.
+struct Fields {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> allow;
+};
+
 // AppArmor, on hosts that enforce it: a container without a confining profile (none,
 // "unconfined", or one only in complain mode) gets the first of `profiles` the host has loaded in
 // enforce mode. None loaded: runs unconfined, recorded; or refused ("unavailable": "refuse").
@@ -213,6 +221,7 @@ struct Policy {
     AppArmor apparmor;
     Hooks hooks;
     Annotations annotations;
+    Fields fields;
     Rootfs rootfs{Mode::enforce, {{"/tmp", 01777}, {"/run", 0755}, {"/var/tmp", 01777}}, false, 0};
 
     // Whether any control rewrites configs (false for a purely audit/refuse policy).

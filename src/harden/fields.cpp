@@ -1,0 +1,231 @@
+// Fields: the config is read as runc will read it, before any control looks at it.
+// runc decodes config.json with Go's encoding/json: a struct's keys match case-insensitively
+// (with Go's folding, so "Process", "PROCESS" and "proceſs" all fill Spec.Process) and the last
+// of several wins; unknown keys are ignored (but a newer runc may act on them); numbers must fit
+// the field's Go type. The controls read exact keys. So every object of the document is walked
+// against the runtime-spec's schema (spec/schema.cpp) and refused, with its JSON pointer, where
+// the two readings could differ or where no control would see what runc does:
+//  - a key that differs from a known field only by case (anywhere: inside linux.seccomp too);
+//  - a key the schema does not know (unless the policy's fields.allow names it);
+//  - a value of the wrong JSON kind, an integer outside its Go type, a string with a NUL byte
+//    (C reads it cut short where Go reads it whole);
+//  - a field owned by "fields" (no control can make it safe: linux.netDevices).
+#include "harden/controls.hpp"
+#include "spec/fields.hpp"
+#include "spec/schema.hpp"
+
+#include <algorithm>
+
+namespace hardrun::harden {
+namespace {
+
+using spec::schema::Kind;
+using spec::schema::Node;
+
+// RFC 6901 escaping of one key ("a/b" -> "a~1b").
+std::string pointer_key(std::string_view key)
+{
+    std::string out;
+    for (char c : key) {
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string printable(std::string_view key)
+{
+    std::string out;
+    for (char c : key)
+        out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
+    return out;
+}
+
+const char* expected(const Node& node)
+{
+    switch (node.kind) {
+    case Kind::object:
+    case Kind::map: return "an object";
+    case Kind::array: return "an array";
+    case Kind::string: return "a string";
+    case Kind::boolean: return "a boolean";
+    case Kind::integer: return "an integer";
+    case Kind::any: return "anything";
+    }
+    return "?";
+}
+
+// Whether `text` (a JSON number's source) is an integer Go decodes into the node's type.
+bool integer_fits(const std::string& text, const Node& node)
+{
+    bool negative = !text.empty() && text[0] == '-';
+    std::string_view digits = std::string_view(text).substr(negative ? 1 : 0);
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;  // a fraction or an exponent: Go's ParseInt refuses it
+    if (negative && !node.is_signed)
+        return false;
+    if (digits.size() > 20)
+        return false;
+    // Compare as decimal strings: no overflow to worry about.
+    std::string bound = std::to_string(node.max + (negative ? 1 : 0));  // a signed minimum is -(max+1)
+    return digits.size() < bound.size() || (digits.size() == bound.size() && digits <= bound);
+}
+
+class Walker {
+public:
+    Walker(Decision& decision, const std::vector<std::string>& allow) : decision_(decision), allow_(allow) {}
+
+    void walk(const json::Value& value, const Node& node, const std::string& where)
+    {
+        if (value.is_null())
+            return;  // absent, as Go reads it
+        if (node.kind == Kind::any)
+            return;
+        if (!kind_matches(value, node)) {
+            refuse(where, std::string("must be ") + expected(node) + ", not " + json::kind_name(value.kind()));
+            return;
+        }
+        bool vouching = false;
+        if (node.owner == "fields" && !vouched_) {
+            if (!owner_allows(node, value, where))
+                return;
+            vouching = vouched_ = true;  // below here, the policy's word holds
+        }
+        walk_members(value, node, where);
+        if (vouching)
+            vouched_ = false;
+    }
+
+private:
+    Decision& decision_;
+    const std::vector<std::string>& allow_;
+    bool vouched_ = false;
+
+    void walk_members(const json::Value& value, const Node& node, const std::string& where)
+    {
+        switch (node.kind) {
+        case Kind::object: walk_struct(value, node, where); break;
+        case Kind::map:
+            for (const auto& [key, item] : value.members()) {
+                std::string at = where + "/" + pointer_key(key);
+                if (key.find('\0') != std::string::npos)
+                    refuse(at, "the key contains a NUL byte");
+                else
+                    walk(item, *node.element, at);
+            }
+            break;
+        case Kind::array:
+            for (size_t i = 0; i < value.items().size(); ++i)
+                walk(value.items()[i], *node.element, where + "/" + std::to_string(i));
+            break;
+        case Kind::string:
+            if (value.as_string().find('\0') != std::string::npos)
+                refuse(where, "contains a NUL byte");
+            break;
+        case Kind::integer:
+            if (!integer_fits(value.number_text(), node))
+                refuse(where, value.number_text() + " is not an integer of its type (" +
+                                  (node.is_signed ? "signed" : "unsigned") + ", at most " + std::to_string(node.max) +
+                                  ")");
+            break;
+        case Kind::boolean:
+        case Kind::any: break;
+        }
+    }
+
+    void refuse(const std::string& where, const std::string& detail)
+    {
+        decision_.refuse(where.empty() ? "/" : where, detail);
+    }
+
+    bool allowed(const std::string& schema_pointer) const
+    {
+        return std::find(allow_.begin(), allow_.end(), schema_pointer) != allow_.end();
+    }
+
+    static bool kind_matches(const json::Value& value, const Node& node)
+    {
+        switch (node.kind) {
+        case Kind::object:
+        case Kind::map: return value.is_object();
+        case Kind::array: return value.is_array();
+        case Kind::string: return value.is_string();
+        case Kind::boolean: return value.is_bool();
+        case Kind::integer: return value.is_number();
+        case Kind::any: return true;
+        }
+        return false;
+    }
+
+    // A field no control can make safe: refused, where it holds anything, unless the policy
+    // vouches for it. Judged at the outermost node that "fields" owns.
+    bool owner_allows(const Node& node, const json::Value& value, const std::string& where)
+    {
+        bool empty = (value.is_object() && value.members().empty()) || (value.is_array() && value.items().empty());
+        if (empty || allowed(node.pointer))
+            return true;
+        refuse(where, "no control makes " + node.pointer + " safe (" + reason(node.pointer) +
+                          "); refused unless the policy's fields.allow names it");
+        return false;
+    }
+
+    static std::string reason(const std::string& field)
+    {
+        if (field == "/linux/netDevices")
+            return "it moves host network interfaces into the container";
+        return "it reaches the host";
+    }
+
+    void walk_struct(const json::Value& value, const Node& node, const std::string& where)
+    {
+        for (const auto& [key, item] : value.members()) {
+            std::string at = where + "/" + pointer_key(key);
+            if (const Node* child = node.field(key)) {
+                walk(item, *child, at);
+                continue;
+            }
+            std::string folded = spec::fold_key(key);
+            auto same = std::find_if(node.fields.begin(), node.fields.end(),
+                                     [&](const auto& f) { return spec::fold_key(f.first) == folded; });
+            if (same != node.fields.end()) {
+                refuse(at, "the key \"" + printable(key) + "\" differs from the OCI field \"" + same->first +
+                               "\" only by case; runc would read it as that field");
+                continue;
+            }
+            std::string schema_pointer = node.pointer + "/" + key;
+            if (!allowed(schema_pointer))
+                refuse(at, "not a field of the OCI runtime-spec hardrun knows; a runtime may act on it while no "
+                           "control has read it (the policy's fields.allow can let it through)");
+        }
+    }
+};
+
+void walk(const json::Value& document, const Node& root, const std::string& where, const policy::Policy& policy,
+          Report& report)
+{
+    Decision decision(report, "fields", policy.fields.mode);
+    Walker(decision, policy.fields.allow).walk(document, root, where);
+}
+
+}  // namespace
+
+void fields(json::Value& config, const policy::Policy& policy, Report& report)
+{
+    walk(config, spec::schema::config(), "", policy, report);
+}
+
+void process_fields(json::Value& process, const policy::Policy& policy, Report& report)
+{
+    walk(process, spec::schema::process(), "", policy, report);
+}
+
+void resources_fields(json::Value& resources, const policy::Policy& policy, Report& report)
+{
+    walk(resources, spec::schema::resources(), "", policy, report);
+}
+
+}  // namespace hardrun::harden

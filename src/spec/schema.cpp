@@ -1,0 +1,353 @@
+#include "spec/schema.hpp"
+
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+
+namespace hardrun::spec::schema {
+namespace {
+
+// One line per leaf: JSON pointer ("[]" an array item, "{}" a map value), Go type, owning control.
+// Objects and arrays are implied by the paths below them. Owners: "inert" reaches nothing on the
+// host (or only what the container's own limits bound); "fields" is refused by the fields control
+// itself unless the policy's fields.allow names it (no control makes it safe); the others are the
+// controls of src/harden. Keep man/hardrun-policy.5 (FIELDS) in step: a unit test compares them.
+constexpr const char* table = R"(
+/ociVersion                                              string  inert
+/hostname                                                string  inert
+/domainname                                              string  inert
+/process/terminal                                        bool    inert
+/process/consoleSize/height                              uint    inert
+/process/consoleSize/width                               uint    inert
+/process/user/uid                                        uint32  user
+/process/user/gid                                        uint32  user
+/process/user/umask                                      uint32  user
+/process/user/additionalGids[]                           uint32  user
+/process/user/username                                   string  inert
+/process/args[]                                          string  inert
+/process/commandLine                                     string  inert
+/process/env[]                                           string  inert
+/process/cwd                                             string  inert
+/process/capabilities/bounding[]                         string  capabilities
+/process/capabilities/effective[]                        string  capabilities
+/process/capabilities/inheritable[]                      string  capabilities
+/process/capabilities/permitted[]                        string  capabilities
+/process/capabilities/ambient[]                          string  capabilities
+/process/rlimits[]/type                                  string  resources
+/process/rlimits[]/hard                                  uint64  resources
+/process/rlimits[]/soft                                  uint64  resources
+/process/noNewPrivileges                                 bool    noNewPrivileges
+/process/apparmorProfile                                 string  apparmor
+/process/oomScoreAdj                                     int     resources
+/process/scheduler/policy                                string  resources
+/process/scheduler/nice                                  int32   resources
+/process/scheduler/priority                              int32   resources
+/process/scheduler/flags[]                               string  resources
+/process/scheduler/runtime                               uint64  resources
+/process/scheduler/deadline                              uint64  resources
+/process/scheduler/period                                uint64  resources
+/process/selinuxLabel                                    string  inert
+/process/ioPriority/class                                string  resources
+/process/ioPriority/priority                             int     resources
+/process/execCPUAffinity/initial                         string  inert
+/process/execCPUAffinity/final                           string  inert
+/root/path                                               string  mounts
+/root/readonly                                           bool    rootfs
+/mounts[]/destination                                    string  mounts
+/mounts[]/type                                           string  mounts
+/mounts[]/source                                         string  mounts
+/mounts[]/options[]                                      string  mounts
+/mounts[]/uidMappings[]/containerID                      uint32  mounts
+/mounts[]/uidMappings[]/hostID                           uint32  mounts
+/mounts[]/uidMappings[]/size                             uint32  mounts
+/mounts[]/gidMappings[]/containerID                      uint32  mounts
+/mounts[]/gidMappings[]/hostID                           uint32  mounts
+/mounts[]/gidMappings[]/size                             uint32  mounts
+/hooks/prestart[]/path                                   string  hooks
+/hooks/prestart[]/args[]                                 string  hooks
+/hooks/prestart[]/env[]                                  string  hooks
+/hooks/prestart[]/timeout                                int     hooks
+/hooks/createRuntime[]/path                              string  hooks
+/hooks/createRuntime[]/args[]                            string  hooks
+/hooks/createRuntime[]/env[]                             string  hooks
+/hooks/createRuntime[]/timeout                           int     hooks
+/hooks/createContainer[]/path                            string  hooks
+/hooks/createContainer[]/args[]                          string  hooks
+/hooks/createContainer[]/env[]                           string  hooks
+/hooks/createContainer[]/timeout                         int     hooks
+/hooks/startContainer[]/path                             string  hooks
+/hooks/startContainer[]/args[]                           string  hooks
+/hooks/startContainer[]/env[]                            string  hooks
+/hooks/startContainer[]/timeout                          int     hooks
+/hooks/poststart[]/path                                  string  hooks
+/hooks/poststart[]/args[]                                string  hooks
+/hooks/poststart[]/env[]                                 string  hooks
+/hooks/poststart[]/timeout                               int     hooks
+/hooks/poststop[]/path                                   string  hooks
+/hooks/poststop[]/args[]                                 string  hooks
+/hooks/poststop[]/env[]                                  string  hooks
+/hooks/poststop[]/timeout                                int     hooks
+/annotations{}                                           string  annotations
+/linux/uidMappings[]/containerID                         uint32  userNamespace
+/linux/uidMappings[]/hostID                              uint32  userNamespace
+/linux/uidMappings[]/size                                uint32  userNamespace
+/linux/gidMappings[]/containerID                         uint32  userNamespace
+/linux/gidMappings[]/hostID                              uint32  userNamespace
+/linux/gidMappings[]/size                                uint32  userNamespace
+/linux/sysctl{}                                          string  sysctls
+/linux/resources/devices[]/allow                         bool    devices
+/linux/resources/devices[]/type                          string  devices
+/linux/resources/devices[]/major                         int64   devices
+/linux/resources/devices[]/minor                         int64   devices
+/linux/resources/devices[]/access                        string  devices
+/linux/resources/memory/limit                            int64   resources
+/linux/resources/memory/reservation                      int64   resources
+/linux/resources/memory/swap                             int64   resources
+/linux/resources/memory/kernel                           int64   resources
+/linux/resources/memory/kernelTCP                        int64   resources
+/linux/resources/memory/swappiness                       uint64  resources
+/linux/resources/memory/disableOOMKiller                 bool    resources
+/linux/resources/memory/useHierarchy                     bool    resources
+/linux/resources/memory/checkBeforeUpdate                bool    resources
+/linux/resources/cpu/shares                              uint64  resources
+/linux/resources/cpu/quota                               int64   resources
+/linux/resources/cpu/burst                               uint64  resources
+/linux/resources/cpu/period                              uint64  resources
+/linux/resources/cpu/realtimeRuntime                     int64   resources
+/linux/resources/cpu/realtimePeriod                      uint64  resources
+/linux/resources/cpu/cpus                                string  resources
+/linux/resources/cpu/mems                                string  resources
+/linux/resources/cpu/idle                                int64   resources
+/linux/resources/pids/limit                              int64   resources
+/linux/resources/blockIO/weight                          uint16  resources
+/linux/resources/blockIO/leafWeight                      uint16  resources
+/linux/resources/blockIO/weightDevice[]/major            int64   resources
+/linux/resources/blockIO/weightDevice[]/minor            int64   resources
+/linux/resources/blockIO/weightDevice[]/weight           uint16  resources
+/linux/resources/blockIO/weightDevice[]/leafWeight       uint16  resources
+/linux/resources/blockIO/throttleReadBpsDevice[]/major   int64   resources
+/linux/resources/blockIO/throttleReadBpsDevice[]/minor   int64   resources
+/linux/resources/blockIO/throttleReadBpsDevice[]/rate    uint64  resources
+/linux/resources/blockIO/throttleWriteBpsDevice[]/major  int64   resources
+/linux/resources/blockIO/throttleWriteBpsDevice[]/minor  int64   resources
+/linux/resources/blockIO/throttleWriteBpsDevice[]/rate   uint64  resources
+/linux/resources/blockIO/throttleReadIOPSDevice[]/major  int64   resources
+/linux/resources/blockIO/throttleReadIOPSDevice[]/minor  int64   resources
+/linux/resources/blockIO/throttleReadIOPSDevice[]/rate   uint64  resources
+/linux/resources/blockIO/throttleWriteIOPSDevice[]/major int64   resources
+/linux/resources/blockIO/throttleWriteIOPSDevice[]/minor int64   resources
+/linux/resources/blockIO/throttleWriteIOPSDevice[]/rate  uint64  resources
+/linux/resources/hugepageLimits[]/pageSize               string  resources
+/linux/resources/hugepageLimits[]/limit                  uint64  resources
+/linux/resources/network/classID                         uint32  resources
+/linux/resources/network/priorities[]/name               string  resources
+/linux/resources/network/priorities[]/priority           uint32  resources
+/linux/resources/rdma{}/hcaHandles                       uint32  resources
+/linux/resources/rdma{}/hcaObjects                       uint32  resources
+/linux/resources/unified{}                               string  resources
+/linux/cgroupsPath                                       string  resources
+/linux/namespaces[]/type                                 string  namespaces
+/linux/namespaces[]/path                                 string  namespaces
+/linux/devices[]/path                                    string  devices
+/linux/devices[]/type                                    string  devices
+/linux/devices[]/major                                   int64   devices
+/linux/devices[]/minor                                   int64   devices
+/linux/devices[]/fileMode                                uint32  devices
+/linux/devices[]/uid                                     uint32  devices
+/linux/devices[]/gid                                     uint32  devices
+/linux/seccomp/defaultAction                             string  seccomp
+/linux/seccomp/defaultErrnoRet                           uint    seccomp
+/linux/seccomp/architectures[]                           string  seccomp
+/linux/seccomp/flags[]                                   string  seccomp
+/linux/seccomp/listenerPath                              string  seccomp
+/linux/seccomp/listenerMetadata                          string  seccomp
+/linux/seccomp/syscalls[]/names[]                        string  seccomp
+/linux/seccomp/syscalls[]/action                         string  seccomp
+/linux/seccomp/syscalls[]/errnoRet                       uint    seccomp
+/linux/seccomp/syscalls[]/args[]/index                   uint    seccomp
+/linux/seccomp/syscalls[]/args[]/value                   uint64  seccomp
+/linux/seccomp/syscalls[]/args[]/valueTwo                uint64  seccomp
+/linux/seccomp/syscalls[]/args[]/op                      string  seccomp
+/linux/rootfsPropagation                                 string  mounts
+/linux/maskedPaths[]                                     string  kernelInterfaces
+/linux/readonlyPaths[]                                   string  kernelInterfaces
+/linux/mountLabel                                        string  inert
+/linux/intelRdt/closID                                   string  resources
+/linux/intelRdt/schemata                                 any     resources
+/linux/intelRdt/l3CacheSchema                            string  resources
+/linux/intelRdt/memBwSchema                              string  resources
+/linux/intelRdt/enableCMT                                bool    resources
+/linux/intelRdt/enableMBM                                bool    resources
+/linux/intelRdt/enableMonitoring                         bool    resources
+/linux/personality/domain                                string  inert
+/linux/personality/flags[]                               string  inert
+/linux/timeOffsets{}/secs                                int64   inert
+/linux/timeOffsets{}/nanosecs                            uint32  inert
+/linux/memoryPolicy/mode                                 string  inert
+/linux/memoryPolicy/nodes                                string  inert
+/linux/memoryPolicy/flags[]                              string  inert
+/linux/netDevices{}/name                                 string  fields
+/solaris                                                 any     inert
+/windows                                                 any     inert
+/vm                                                      any     inert
+/zos                                                     any     inert
+)";
+
+struct IntegerType {
+    std::string_view name;
+    bool is_signed;
+    uint64_t max;
+};
+
+constexpr IntegerType integer_types[] = {
+    {"int32", true, uint64_t(std::numeric_limits<int32_t>::max())},
+    {"int64", true, uint64_t(std::numeric_limits<int64_t>::max())},
+    {"int", true, uint64_t(std::numeric_limits<int64_t>::max())},  // Go's int on 64-bit hosts
+    {"uint16", false, std::numeric_limits<uint16_t>::max()},
+    {"uint32", false, std::numeric_limits<uint32_t>::max()},
+    {"uint64", false, std::numeric_limits<uint64_t>::max()},
+    {"uint", false, std::numeric_limits<uint64_t>::max()},
+};
+
+void set_leaf(Node& node, const std::string& type)
+{
+    if (type == "string") {
+        node.kind = Kind::string;
+    } else if (type == "bool") {
+        node.kind = Kind::boolean;
+    } else if (type == "any") {
+        node.kind = Kind::any;
+    } else {
+        for (const IntegerType& t : integer_types)
+            if (t.name == type) {
+                node.kind = Kind::integer;
+                node.is_signed = t.is_signed;
+                node.max = t.max;
+                return;
+            }
+        throw Error("schema: unknown type " + type);
+    }
+}
+
+// The child of a struct node, created on first mention.
+Node& struct_field(Node& parent, const std::string& name, const std::string& pointer)
+{
+    if (parent.kind != Kind::object)
+        throw Error("schema: " + pointer + " below a non-object");
+    for (auto& [n, child] : parent.fields)
+        if (n == name)
+            return *child;
+    parent.fields.emplace_back(name, std::make_unique<Node>());
+    Node& child = *parent.fields.back().second;
+    child.kind = Kind::object;
+    child.pointer = pointer;
+    return child;
+}
+
+Node& element_of(Node& container, Kind kind, const std::string& pointer)
+{
+    container.kind = kind;
+    if (!container.element) {
+        container.element = std::make_unique<Node>();
+        container.element->kind = Kind::object;
+        container.element->pointer = pointer;
+    }
+    return *container.element;
+}
+
+// A container's owner: the owner all the leaves below it share, else none ("").
+const std::string& fill_owners(Node& node)
+{
+    if (node.kind == Kind::object || node.kind == Kind::map || node.kind == Kind::array) {
+        std::vector<const std::string*> owners;
+        if (node.element)
+            owners.push_back(&fill_owners(*node.element));
+        for (auto& [name, child] : node.fields)
+            owners.push_back(&fill_owners(*child));
+        bool shared = !owners.empty() && std::all_of(owners.begin(), owners.end(),
+                                                     [&](const std::string* o) { return *o == *owners.front(); });
+        node.owner = shared ? *owners.front() : "";
+    }
+    return node.owner;
+}
+
+struct Schema {
+    Node root;
+    std::vector<Row> rows;
+
+    Schema()
+    {
+        root.kind = Kind::object;
+        root.pointer = "";
+        std::istringstream lines(table);
+        std::string pointer, type, owner;
+        while (lines >> pointer >> type >> owner) {
+            rows.push_back({pointer, type, owner});
+            Node* at = &root;
+            std::string so_far;
+            size_t start = 1;
+            while (start <= pointer.size()) {
+                size_t end = pointer.find('/', start);
+                if (end == std::string::npos)
+                    end = pointer.size();
+                std::string segment = pointer.substr(start, end - start);
+                // "names[]", "rdma{}", "args[]": the field, then its element.
+                std::vector<Kind> suffixes;
+                while (segment.size() > 2 && (segment.ends_with("[]") || segment.ends_with("{}"))) {
+                    suffixes.insert(suffixes.begin(), segment.ends_with("[]") ? Kind::array : Kind::map);
+                    segment.resize(segment.size() - 2);
+                }
+                so_far += "/" + segment;
+                at = &struct_field(*at, segment, so_far);
+                for (Kind k : suffixes) {
+                    so_far += k == Kind::array ? "[]" : "{}";
+                    at = &element_of(*at, k, so_far);
+                }
+                start = end + 1;
+            }
+            set_leaf(*at, type);
+            at->owner = owner;
+        }
+        fill_owners(root);
+    }
+};
+
+const Schema& schema()
+{
+    static const Schema s;
+    return s;
+}
+
+}  // namespace
+
+const Node* Node::field(std::string_view name) const
+{
+    for (const auto& [n, child] : fields)
+        if (n == name)
+            return child.get();
+    return nullptr;
+}
+
+const Node& config()
+{
+    return schema().root;
+}
+
+const Node& process()
+{
+    return *config().field("process");
+}
+
+const Node& resources()
+{
+    return *config().field("linux")->field("resources");
+}
+
+const std::vector<Row>& rows()
+{
+    return schema().rows;
+}
+
+}  // namespace hardrun::spec::schema
