@@ -4,7 +4,7 @@
 #   2. build with warnings as errors (named profiles read from profiles/); unit tests (criterion)
 #   3. a second build with address and undefined-behaviour sanitizers; unit tests again
 #   4. integration tests: real containers through hardrun and runc (both builds)
-#   5. a libFuzzer smoke, 30 seconds per harness, 60 in all (clang, sanitizers)
+#   5. a libFuzzer smoke, 20 seconds per harness, 60 in all (clang, sanitizers)
 #   6. end-to-end tests: private dockerd, containerd and podman driving hardrun
 #   7. host matrix: booted Debian guests (bookworm, trixie; tests/guest/run), the distributions'
 #      own Docker, containerd and podman under systemd driving hardrun
@@ -61,7 +61,7 @@ step "integration tests, sanitizer build"
 UBSAN_OPTIONS=halt_on_error=1 pytest_suite integration-asan "$repo/build-asan/hardrun" tests/integration ||
     failed_steps+=(integration-asan)
 
-step "fuzz smoke (libFuzzer, address+undefined sanitizers, 30 s per harness)"
+step "fuzz smoke (libFuzzer, address+undefined sanitizers, 20 s per harness)"
 fuzz_smoke() {
     if [[ ! -d build-fuzz ]]; then
         CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
@@ -70,14 +70,14 @@ fuzz_smoke() {
     fi
     meson compile -C build-fuzz || return 1
     local harness corpus ok=0
-    for harness in config policy; do
+    for harness in config policy fields; do
         corpus=$(mktemp -d "$logs/corpus-$harness-XXXXXX")
-        if [[ $harness == config ]]; then
+        if [[ $harness == config || $harness == fields ]]; then
             cp tests/fixtures/*.json tests/malformed/*.json "$corpus"/
         else
             cp profiles/*.json "$corpus"/
         fi
-        if build-fuzz/tests/fuzz/fuzz-$harness -max_total_time=30 -rss_limit_mb=4096 -timeout=20 \
+        if build-fuzz/tests/fuzz/fuzz-$harness -max_total_time=20 -rss_limit_mb=4096 -timeout=20 \
             -artifact_prefix="$logs/" "$corpus" >"$logs/fuzz-$harness.log" 2>&1; then
             echo "fuzz-$harness: $(grep -oE 'Done [0-9]+ runs' "$logs/fuzz-$harness.log" | tail -1), no crash"
             echo pass >"$logs/fuzz-$harness.result"
