@@ -79,23 +79,24 @@ class Walker {
 public:
     Walker(Decision& decision, const std::vector<std::string>& allow) : decision_(decision), allow_(allow) {}
 
-    void walk(const json::Value& value, const Node& node, const std::string& where)
+    // `value` at the current path (path_), read against `node`.
+    void walk(const json::Value& value, const Node& node)
     {
         if (value.is_null())
             return;  // absent, as Go reads it
         if (node.kind == Kind::any)
             return;
         if (!kind_matches(value, node)) {
-            refuse(where, std::string("must be ") + expected(node) + ", not " + json::kind_name(value.kind()));
+            refuse(std::string("must be ") + expected(node) + ", not " + json::kind_name(value.kind()));
             return;
         }
         bool vouching = false;
         if (node.owner == "fields" && !vouched_) {
-            if (!owner_allows(node, value, where))
+            if (!owner_allows(node, value))
                 return;
             vouching = vouched_ = true;  // below here, the policy's word holds
         }
-        walk_members(value, node, where);
+        walk_members(value, node);
         if (vouching)
             vouched_ = false;
     }
@@ -104,31 +105,59 @@ private:
     Decision& decision_;
     const std::vector<std::string>& allow_;
     bool vouched_ = false;
+    // The JSON pointer of the value being walked, as segments: built into a string only for a
+    // finding (a create walks thousands of values and refuses none).
+    struct Segment {
+        std::string_view key;
+        size_t index;
+        bool is_index;
+    };
+    std::vector<Segment> path_;
 
-    void walk_members(const json::Value& value, const Node& node, const std::string& where)
+    std::string pointer() const
+    {
+        std::string out;
+        for (const Segment& s : path_)
+            out += "/" + (s.is_index ? std::to_string(s.index) : pointer_key(s.key));
+        return out.empty() ? "/" : out;
+    }
+
+    void walk_at(std::string_view key, const json::Value& value, const Node& node)
+    {
+        path_.push_back({key, 0, false});
+        walk(value, node);
+        path_.pop_back();
+    }
+
+    void walk_members(const json::Value& value, const Node& node)
     {
         switch (node.kind) {
-        case Kind::object: walk_struct(value, node, where); break;
+        case Kind::object: walk_struct(value, node); break;
         case Kind::map:
             for (const auto& [key, item] : value.members()) {
-                std::string at = where + "/" + pointer_key(key);
-                if (key.find('\0') != std::string::npos)
-                    refuse(at, "the key contains a NUL byte");
-                else
-                    walk(item, *node.element, at);
+                if (key.find('\0') != std::string::npos) {
+                    path_.push_back({key, 0, false});
+                    refuse("the key contains a NUL byte");
+                    path_.pop_back();
+                } else {
+                    walk_at(key, item, *node.element);
+                }
             }
             break;
         case Kind::array:
-            for (size_t i = 0; i < value.items().size(); ++i)
-                walk(value.items()[i], *node.element, where + "/" + std::to_string(i));
+            for (size_t i = 0; i < value.items().size(); ++i) {
+                path_.push_back({{}, i, true});
+                walk(value.items()[i], *node.element);
+                path_.pop_back();
+            }
             break;
         case Kind::string:
             if (value.as_string().find('\0') != std::string::npos)
-                refuse(where, "contains a NUL byte");
+                refuse("contains a NUL byte");
             break;
         case Kind::integer:
             if (!integer_fits(value.number_text(), node))
-                refuse(where, value.number_text() + " is not an integer of its type (" +
+                refuse(value.number_text() + " is not an integer of its type (" +
                                   (node.is_signed ? "signed" : "unsigned") + ", at most " + std::to_string(node.max) +
                                   ")");
             break;
@@ -137,9 +166,9 @@ private:
         }
     }
 
-    void refuse(const std::string& where, const std::string& detail)
+    void refuse(const std::string& detail)
     {
-        decision_.refuse(where.empty() ? "/" : where, detail);
+        decision_.refuse(pointer(), detail);
     }
 
     bool allowed(const std::string& schema_pointer) const
@@ -163,12 +192,12 @@ private:
 
     // A field no control can make safe: refused, where it holds anything, unless the policy
     // vouches for it. Judged at the outermost node that "fields" owns.
-    bool owner_allows(const Node& node, const json::Value& value, const std::string& where)
+    bool owner_allows(const Node& node, const json::Value& value)
     {
         bool empty = (value.is_object() && value.members().empty()) || (value.is_array() && value.items().empty());
         if (empty || allowed(node.pointer))
             return true;
-        refuse(where, "no control makes " + node.pointer + " safe (" + reason(node.pointer) +
+        refuse("no control makes " + node.pointer + " safe (" + reason(node.pointer) +
                           "); refused unless the policy's fields.allow names it");
         return false;
     }
@@ -180,52 +209,49 @@ private:
         return "it reaches the host";
     }
 
-    void walk_struct(const json::Value& value, const Node& node, const std::string& where)
+    void walk_struct(const json::Value& value, const Node& node)
     {
         for (const auto& [key, item] : value.members()) {
-            std::string at = where + "/" + pointer_key(key);
             if (const Node* child = node.field(key)) {
-                walk(item, *child, at);
+                walk_at(key, item, *child);
                 continue;
             }
+            path_.push_back({key, 0, false});
             std::string folded = spec::fold_key(key);
             auto same = std::find_if(node.fields.begin(), node.fields.end(),
                                      [&](const auto& f) { return spec::fold_key(f.first) == folded; });
-            if (same != node.fields.end()) {
-                refuse(at, "the key \"" + printable(key) + "\" differs from the OCI field \"" + same->first +
-                               "\" only by case; runc would read it as that field");
-                continue;
-            }
-            std::string schema_pointer = node.pointer + "/" + key;
-            if (!allowed(schema_pointer))
-                refuse(at, "not a field of the OCI runtime-spec hardrun knows; a runtime may act on it while no "
-                           "control has read it (the policy's fields.allow can let it through)");
+            if (same != node.fields.end())
+                refuse("the key \"" + printable(key) + "\" differs from the OCI field \"" + same->first +
+                       "\" only by case; runc would read it as that field");
+            else if (!allowed(node.pointer + "/" + key))
+                refuse("not a field of the OCI runtime-spec hardrun knows; a runtime may act on it while no "
+                       "control has read it (the policy's fields.allow can let it through)");
+            path_.pop_back();
         }
     }
 };
 
-void walk(const json::Value& document, const Node& root, const std::string& where, const policy::Policy& policy,
-          Report& report)
+void walk(const json::Value& document, const Node& root, const policy::Policy& policy, Report& report)
 {
     Decision decision(report, "fields", policy.fields.mode);
-    Walker(decision, policy.fields.allow).walk(document, root, where);
+    Walker(decision, policy.fields.allow).walk(document, root);
 }
 
 }  // namespace
 
 void fields(json::Value& config, const policy::Policy& policy, Report& report)
 {
-    walk(config, spec::schema::config(), "", policy, report);
+    walk(config, spec::schema::config(), policy, report);
 }
 
 void process_fields(json::Value& process, const policy::Policy& policy, Report& report)
 {
-    walk(process, spec::schema::process(), "", policy, report);
+    walk(process, spec::schema::process(), policy, report);
 }
 
 void resources_fields(json::Value& resources, const policy::Policy& policy, Report& report)
 {
-    walk(resources, spec::schema::resources(), "", policy, report);
+    walk(resources, spec::schema::resources(), policy, report);
 }
 
 }  // namespace hardrun::harden

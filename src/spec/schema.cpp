@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <sstream>
 
 namespace hardrun::spec::schema {
 namespace {
@@ -211,7 +210,7 @@ constexpr IntegerType integer_types[] = {
     {"uint", false, std::numeric_limits<uint64_t>::max()},
 };
 
-void set_leaf(Node& node, const std::string& type)
+void set_leaf(Node& node, std::string_view type)
 {
     if (type == "string") {
         node.kind = Kind::string;
@@ -227,26 +226,26 @@ void set_leaf(Node& node, const std::string& type)
                 node.max = t.max;
                 return;
             }
-        throw Error("schema: unknown type " + type);
+        throw Error("schema: unknown type " + std::string(type));
     }
 }
 
-// The child of a struct node, created on first mention.
-Node& struct_field(Node& parent, const std::string& name, const std::string& pointer)
+// The child of a struct node, created on first mention; `pointer` names it.
+Node& struct_field(Node& parent, std::string_view name, std::string_view pointer)
 {
     if (parent.kind != Kind::object)
-        throw Error("schema: " + pointer + " below a non-object");
+        throw Error("schema: " + std::string(pointer) + " below a non-object");
     for (auto& [n, child] : parent.fields)
         if (n == name)
             return *child;
-    parent.fields.emplace_back(name, std::make_unique<Node>());
+    parent.fields.emplace_back(std::string(name), std::make_unique<Node>());
     Node& child = *parent.fields.back().second;
     child.kind = Kind::object;
     child.pointer = pointer;
     return child;
 }
 
-Node& element_of(Node& container, Kind kind, const std::string& pointer)
+Node& element_of(Node& container, Kind kind, std::string_view pointer)
 {
     container.kind = kind;
     if (!container.element) {
@@ -255,6 +254,30 @@ Node& element_of(Node& container, Kind kind, const std::string& pointer)
         container.element->pointer = pointer;
     }
     return *container.element;
+}
+
+// Calls row(pointer, type, owner) for each line of the table.
+template <typename Row>
+void each_row(Row&& row)
+{
+    std::string_view rest = table;
+    auto next_word = [&rest]() {
+        size_t start = 0;
+        while (start < rest.size() && (rest[start] == ' ' || rest[start] == '\n'))
+            ++start;
+        size_t end = start;
+        while (end < rest.size() && rest[end] != ' ' && rest[end] != '\n')
+            ++end;
+        std::string_view word = rest.substr(start, end - start);
+        rest.remove_prefix(end);
+        return word;
+    };
+    for (;;) {
+        std::string_view pointer = next_word(), type = next_word(), owner = next_word();
+        if (owner.empty())
+            return;
+        row(pointer, type, owner);
+    }
 }
 
 // A container's owner: the owner all the leaves below it share, else none ("").
@@ -273,43 +296,33 @@ const std::string& fill_owners(Node& node)
     return node.owner;
 }
 
+// Built once per hardrun process (on every create): string views into the table, no iostreams.
 struct Schema {
     Node root;
-    std::vector<Row> rows;
 
     Schema()
     {
         root.kind = Kind::object;
-        root.pointer = "";
-        std::istringstream lines(table);
-        std::string pointer, type, owner;
-        while (lines >> pointer >> type >> owner) {
-            rows.push_back({pointer, type, owner});
+        each_row([this](std::string_view pointer, std::string_view type, std::string_view owner) {
             Node* at = &root;
-            std::string so_far;
             size_t start = 1;
             while (start <= pointer.size()) {
                 size_t end = pointer.find('/', start);
-                if (end == std::string::npos)
+                if (end == std::string_view::npos)
                     end = pointer.size();
-                std::string segment = pointer.substr(start, end - start);
-                // "names[]", "rdma{}", "args[]": the field, then its element.
-                std::vector<Kind> suffixes;
-                while (segment.size() > 2 && (segment.ends_with("[]") || segment.ends_with("{}"))) {
-                    suffixes.insert(suffixes.begin(), segment.ends_with("[]") ? Kind::array : Kind::map);
-                    segment.resize(segment.size() - 2);
-                }
-                so_far += "/" + segment;
-                at = &struct_field(*at, segment, so_far);
-                for (Kind k : suffixes) {
-                    so_far += k == Kind::array ? "[]" : "{}";
-                    at = &element_of(*at, k, so_far);
-                }
+                std::string_view segment = pointer.substr(start, end - start);
+                // "names[]", "rdma{}": the field, then its element.
+                size_t name_end = segment.find_first_of("[{");
+                std::string_view name = segment.substr(0, name_end);
+                size_t field_end = start + name.size();
+                at = &struct_field(*at, name, pointer.substr(0, field_end));
+                for (size_t i = field_end; i < end; i += 2)
+                    at = &element_of(*at, pointer[i] == '[' ? Kind::array : Kind::map, pointer.substr(0, i + 2));
                 start = end + 1;
             }
             set_leaf(*at, type);
             at->owner = owner;
-        }
+        });
         fill_owners(root);
     }
 };
@@ -347,7 +360,14 @@ const Node& resources()
 
 const std::vector<Row>& rows()
 {
-    return schema().rows;
+    static const std::vector<Row> all = [] {
+        std::vector<Row> out;
+        each_row([&out](std::string_view pointer, std::string_view type, std::string_view owner) {
+            out.push_back({std::string(pointer), std::string(type), std::string(owner)});
+        });
+        return out;
+    }();
+    return all;
 }
 
 }  // namespace hardrun::spec::schema
