@@ -21,6 +21,9 @@ void no_new_privileges(json::Value& process, const std::string& where, const pol
 void apparmor(json::Value& process, const std::string& where, const policy::Policy& policy,
               const live::AppArmorHost& host, Report& report);
 
+// Only SELinux types that confine containers in process.selinuxLabel (selinux.cpp).
+void selinux(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
+
 // No uid 0 without a user namespace remapping it, when the policy says nonRoot (user.cpp).
 // `config` is the whole config.json, or nullptr for an exec's process.json; `root_remapped` says
 // the container (of an exec) runs in a user namespace hardrun added.

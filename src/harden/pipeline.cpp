@@ -15,6 +15,7 @@ void process_controls(json::Value& process, const std::string& where, json::Valu
     capabilities(process, where, policy, report);
     no_new_privileges(process, where, policy, report);
     apparmor(process, where, policy, apparmor_host, report);
+    selinux(process, where, policy, report);
     user(process, where, config, root_remapped, policy, report);
 }
 

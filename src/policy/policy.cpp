@@ -404,6 +404,22 @@ Annotations annotations_at(const json::Value& v, const std::string& path, const 
     return a;
 }
 
+SELinux selinux_at(const json::Value& v, const std::string& path, const SELinux& fallback)
+{
+    ObjectReader r(v, path);
+    SELinux s = fallback;
+    s.mode = mode_at(r.take("mode"), r.path_of("mode"));
+    if (const json::Value* types = r.take("types"))
+        s.types = strings_at(
+            *types, r.path_of("types"), "SELinux types",
+            [](const std::string& t) {
+                return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return isalnum((unsigned char)c) || c == '_'; });
+            },
+            "an SELinux type name (container_t)");
+    r.finish();
+    return s;
+}
+
 Fields fields_at(const json::Value& v, const std::string& path, const Fields& fallback)
 {
     ObjectReader r(v, path);
@@ -599,6 +615,7 @@ Policy parse(std::string_view text, const std::string& source)
         section(r, "hooks", p.hooks, hooks_at);
         section(r, "annotations", p.annotations, annotations_at);
         section(r, "fields", p.fields, fields_at);
+        section(r, "selinux", p.selinux, selinux_at);
         section(r, "namespaces", p.namespaces, namespaces_at);
         if (const json::Value* v = r.take("selectable"))
             p.selectable = strings_at(*v, "/selectable", "profile names", valid_profile_name, "a profile name");

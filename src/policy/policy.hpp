@@ -107,6 +107,13 @@ struct AppArmor {
     bool refuse_unavailable = false;
 };
 
+// SELinux, on hosts that enforce it: the types a container process may run as
+// (process.selinuxLabel); engines use container_t and container_init_t.
+struct SELinux {
+    Mode mode = Mode::enforce;
+    std::vector<std::string> types = {"container_t", "container_init_t", "container_kvm_t", "svirt_lxc_net_t"};
+};
+
 // `restore` from a checkpoint image: criu gives the restored processes the credentials,
 // capabilities, seccomp state and memory saved in the image, which hardrun cannot vet (the
 // config is hardened, the image is not). Refused unless the policy trusts the images (audit).
@@ -219,6 +226,7 @@ struct Policy {
     KernelInterfaces kernel;
     Restore restore;
     AppArmor apparmor;
+    SELinux selinux;
     Hooks hooks;
     Annotations annotations;
     Fields fields;

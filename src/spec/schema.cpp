@@ -47,7 +47,7 @@ constexpr const char* table = R"(
 /process/scheduler/runtime                               uint64  resources
 /process/scheduler/deadline                              uint64  resources
 /process/scheduler/period                                uint64  resources
-/process/selinuxLabel                                    string  inert
+/process/selinuxLabel                                    string  selinux
 /process/ioPriority/class                                string  resources
 /process/ioPriority/priority                             int     resources
 /process/execCPUAffinity/initial                         string  inert

@@ -1461,3 +1461,31 @@ Test(mounts, a_mount_without_options_gets_them)
     std::vector<std::string> got = options_of(config.find("mounts")->items()[0]);
     cr_assert(std::find(got.begin(), got.end(), "nosuid") != got.end() && std::find(got.begin(), got.end(), "nodev") != got.end());
 }
+
+Test(selinux, only_types_that_confine_a_container)
+{
+    auto label = [](const char* l) {
+        return json::parse(std::string(R"({"process":{"args":["sh"],"selinuxLabel":")") + l +
+                           R"("},"root":{"path":"rootfs"}})");
+    };
+    for (const char* ok : {"system_u:system_r:container_t:s0:c1,c2", "system_u:system_r:container_init_t:s0", ""}) {
+        json::Value config = label(ok);
+        harden::Report report = harden::harden_config(config, default_policy(), test::context());
+        cr_assert_eq(count(report.refused, "selinux"), 0u, "%s", ok);
+        cr_assert_eq(config.find("process")->find("selinuxLabel")->as_string(), ok);
+    }
+    for (const char* bad : {"system_u:system_r:spc_t:s0", "unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023", "spc_t"}) {
+        json::Value config = label(bad);
+        harden::Report report = harden::harden_config(config, default_policy(), test::context());
+        cr_assert_eq(count(report.refused, "selinux"), 1u, "%s", bad);
+        cr_assert_eq(report.refused[0].path, "/process/selinuxLabel");
+    }
+    // An exec's process file too; audit records.
+    json::Value process = json::parse(R"({"args":["sh"],"selinuxLabel":"system_u:system_r:spc_t:s0"})");
+    cr_assert_eq(count(harden::harden_process(process, default_policy()).refused, "selinux"), 1u);
+    policy::Policy audit = policy::parse(R"({"capabilities":{"allow":[]},"selinux":{"mode":"audit"}})", "t");
+    json::Value config = label("system_u:system_r:spc_t:s0");
+    harden::Report report = harden::harden_config(config, audit, test::context());
+    cr_assert(count(report.refused, "selinux") == 0 && count(report.audited, "selinux") == 1);
+    cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"selinux":{"types":["spc t"]}})", "t"), Error);
+}
