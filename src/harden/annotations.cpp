@@ -41,7 +41,10 @@ void annotations(json::Value& config, const policy::Policy& policy, Report& repo
         const std::string& key = member.first;
         bool runtime_instruction = std::any_of(runtime_prefixes.begin(), runtime_prefixes.end(),
                                                [&](const char* p) { return key.rfind(p, 0) == 0; });
-        if (runtime_instruction && !vouched(policy.annotations.allow, key))
+        // hardrun's own swap hold (resources.cpp) tightens: no swap beyond the memory limit.
+        bool own_swap_hold = key == swap_hold_annotation && member.second.is_string() &&
+                             member.second.as_string() == swap_hold_value;
+        if (runtime_instruction && !own_swap_hold && !vouched(policy.annotations.allow, key))
             decision.refuse("/annotations/" + key, "is an instruction to the runtime that acts on the host; the "
                                                    "policy's annotations.allow does not vouch for it");
     }

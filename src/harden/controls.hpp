@@ -48,6 +48,11 @@ spec::Pod pod_of(json::Value& config, const Context& context, const policy::Poli
 // config's own checked (user_namespace.cpp). Runs first: the user control reads its mappings.
 void user_namespace(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
+// The annotation (and its value) that carries the swap hold into the container's systemd unit
+// (resources.cpp); the annotations control knows it as hardrun's own.
+inline constexpr const char* swap_hold_annotation = "org.systemd.property.MemorySwapMax";
+inline constexpr const char* swap_hold_value = "uint64 0";
+
 // pids and memory limits: default where unset, ceiling where higher; swap held to memory
 // (resources.cpp).
 void resources(json::Value& config, const policy::Policy& policy, Report& report);

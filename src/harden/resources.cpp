@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <vector>
 
 namespace hardrun::harden {
@@ -71,6 +73,24 @@ void unified_limits(json::Value* resources, const std::string& where, Decision& 
             unified->erase(key);
 }
 
+// runc's systemd cgroup driver gives the unit MemoryMax and TasksMax but not a swap limit of 0
+// (swap equal to memory: its v2 value is 0, which runc 1.1-1.3 do not export as MemorySwapMax), so
+// systemd's unit says MemorySwapMax=infinity and the next daemon-reload (every package install
+// runs one) or unit property change writes memory.swap.max=max. The hold goes into the unit too,
+// through the annotation runc's systemd driver turns into a unit property (the cgroupfs driver
+// ignores it). `update` never changes it: the swap hold is always "no swap beyond memory".
+void hold_swap_in_the_systemd_unit(json::Value& config, Decision& decision)
+{
+    const json::Value* existing = nullptr;
+    if (json::Value* all = spec::field(config, "annotations", json::Kind::object, "/"))
+        existing = all->find(swap_hold_annotation);
+    if (existing && existing->is_string() && existing->as_string() == swap_hold_value)
+        return;
+    if (decision.change(std::string("/annotations/") + swap_hold_annotation,
+                        "swap held in the systemd unit as well (MemorySwapMax), so a daemon-reload keeps it"))
+        spec::object_field(config, "annotations", "/").set(swap_hold_annotation, json::Value::string(swap_hold_value));
+}
+
 }  // namespace
 
 void update_resources(json::Value& resources, const policy::Policy& policy, Report& report)
@@ -120,6 +140,13 @@ void resources(json::Value& config, const policy::Policy& policy, Report& report
     if (too_much && decision.change(where + "/swap", (swap ? std::to_string(*swap) : std::string("unset")) +
                                                          ", held to the memory limit " + std::to_string(*memory)))
         spec::make_object_at(config, {"linux", "resources", "memory"}).set("swap", json::Value::number(*memory));
+    // The systemd driver's configs name a unit ("system.slice:docker:ID", "machine.slice:libpod:ID",
+    // containerd's SystemdCgroup); the cgroupfs driver's name a path.
+    json::Value* linux = spec::object_at(config, {"linux"});
+    json::Value* cgroups_path = linux ? spec::field(*linux, "cgroupsPath", json::Kind::string, "/linux") : nullptr;
+    bool systemd_unit = cgroups_path && std::count(cgroups_path->as_string().begin(), cgroups_path->as_string().end(), ':') == 2;
+    if (systemd_unit && host_limits_swap())
+        hold_swap_in_the_systemd_unit(config, decision);
 }
 
 }  // namespace hardrun::harden

@@ -1489,3 +1489,30 @@ Test(selinux, only_types_that_confine_a_container)
     cr_assert(count(report.refused, "selinux") == 0 && count(report.audited, "selinux") == 1);
     cr_assert_throw(policy::parse(R"({"capabilities":{"allow":[]},"selinux":{"types":["spc t"]}})", "t"), Error);
 }
+
+Test(resources, the_swap_hold_goes_into_the_systemd_unit)
+{
+    // Docker's systemd driver config: the unit must carry MemorySwapMax=0 (runc leaves it out).
+    json::Value config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},)"
+                                     R"("linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],"cgroupsPath":"system.slice:docker:abc"}})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert(report.refused.empty(), "%s", harden::describe(report.refused).c_str());
+    const json::Value* hold = config.find("annotations")->find(harden::swap_hold_annotation);
+    cr_assert(hold && hold->as_string() == "uint64 0");
+    harden::Report again = harden::harden_config(config, default_policy(), test::context());
+    cr_assert(!again.modified() && again.refused.empty());
+    // A caller's own value for it is replaced by the hold; the cgroupfs driver's configs do not get it,
+    // and a caller's MemorySwapMax there is an instruction the policy does not vouch for.
+    config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],"cgroupsPath":"system.slice:docker:abc"},)"
+                         R"("annotations":{"org.systemd.property.MemorySwapMax":"uint64 1000000000"}})");
+    report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert(report.refused.empty());
+    cr_assert_eq(config.find("annotations")->find(harden::swap_hold_annotation)->as_string(), "uint64 0");
+    config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],"cgroupsPath":"/docker/abc"}})");
+    harden::harden_config(config, default_policy(), test::context());
+    cr_assert(!config.find("annotations")->find(harden::swap_hold_annotation));
+    config = json::parse(R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],"cgroupsPath":"/docker/abc"},)"
+                         R"("annotations":{"org.systemd.property.MemorySwapMax":"uint64 0"}})");
+    cr_assert_eq(count(harden::harden_config(config, default_policy(), test::context()).refused, "annotations"), 0u,
+                 "no swap beyond memory only tightens");
+}
