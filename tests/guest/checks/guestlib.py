@@ -71,6 +71,9 @@ def docker_ok():
 def docker():
     """The distribution's docker.service, with hardrun registered by `hardrun setup docker`."""
     guest_only()
+    # As README's Docker section says: the hardrun user's subordinate ids (and, on AppArmor hosts,
+    # hardrun-default) once per host, then the runtime in daemon.json.
+    run("bash", os.path.join(SRC, "contrib", "install.sh"), "--user-only")
     r = run(HARDRUN, "setup", "docker")
     run("systemctl", "restart", "docker.service")
     wait_for("docker.service after restart", docker_ok)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from guestlib import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, cap_names, guest_only, proc_status, run
+from guestlib import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, guest_only, proc_status, run
 
 
 def userns_audit():
@@ -20,6 +20,7 @@ def userns_audit():
 @pytest.fixture(scope="module")
 def podman():
     guest_only()
+    run("bash", os.path.join(SRC, "contrib", "install.sh"), "--user-only")
     if run("podman", "image", "exists", IMAGE, check=False).returncode != 0:
         run("podman", "import", os.path.join(IN, "busybox.tar"), IMAGE)
     yield
