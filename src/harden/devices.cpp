@@ -1,6 +1,9 @@
 // Devices: a container sees the OCI default devices (null, zero, full, random, urandom, tty,
 // console, ptmx and pts) and those the policy allows, nothing of the host's beyond them, and
-// its device cgroup matches. `--privileged` lists every host device in linux.devices and allows
+// its device cgroup matches. A device is what its type and major:minor say, whatever its path: an
+// entry named /dev/full carrying 1:11 is the host's kernel log, and is removed like any other.
+// The policy's devices.allow names host device files; each is read with stat() at create time
+// for its type and numbers. `--privileged` lists every host device in linux.devices and allows
 // all in linux.resources.devices; both are narrowed.
 // runc 1.1 drops its own default allow rules for each device linux.devices lists (privileged
 // configs list /dev/null too), so a narrowed rule list carries explicit allows for the defaults,
@@ -9,8 +12,12 @@
 #include "spec/fields.hpp"
 #include "util/error.hpp"
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace hardrun::harden {
 namespace {
@@ -21,12 +28,35 @@ struct DeviceId {
     int64_t minor;  // -1: any
 };
 
-constexpr std::array<const char*, 8> default_paths = {"/dev/null", "/dev/zero",    "/dev/full",    "/dev/random",
-                                                     "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx"};
-
 constexpr std::array<DeviceId, 9> default_ids = {{
     {'c', 1, 3}, {'c', 1, 5}, {'c', 1, 7}, {'c', 1, 8}, {'c', 1, 9}, {'c', 5, 0}, {'c', 5, 1}, {'c', 5, 2}, {'c', 136, -1},
 }};
+
+std::string describe(const DeviceId& id)
+{
+    return std::string(1, id.type) + " " + std::to_string(id.major) + ":" + (id.minor < 0 ? "*" : std::to_string(id.minor));
+}
+
+// The devices a container may have: runc's defaults and the host files the policy names (a
+// policy path that is not a device on this host allows nothing).
+std::vector<DeviceId> permitted_devices(const policy::Policy& policy)
+{
+    std::vector<DeviceId> permitted(default_ids.begin(), default_ids.end());
+    for (const std::string& path : policy.devices.allow) {
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+            continue;
+        permitted.push_back({S_ISCHR(st.st_mode) ? 'c' : 'b', int64_t(major(st.st_rdev)), int64_t(minor(st.st_rdev))});
+    }
+    return permitted;
+}
+
+bool is_permitted(const std::vector<DeviceId>& permitted, const DeviceId& id)
+{
+    return std::any_of(permitted.begin(), permitted.end(), [&](const DeviceId& p) {
+        return p.type == id.type && p.major == id.major && (p.minor == -1 || p.minor == id.minor);
+    });
+}
 
 int64_t number_or_any(json::Value& rule, std::string_view key, const std::string& where)
 {
@@ -56,12 +86,10 @@ json::Value allow_rule(const DeviceId& id)
 void devices(json::Value& config, const policy::Policy& policy, Report& report)
 {
     Decision decision(report, "devices", policy.devices.mode);
-    auto allowed_path = [&](const std::string& path) {
-        return std::find(default_paths.begin(), default_paths.end(), path) != default_paths.end() ||
-               std::find(policy.devices.allow.begin(), policy.devices.allow.end(), path) != policy.devices.allow.end();
-    };
+    const std::vector<DeviceId> permitted_ids = permitted_devices(policy);
 
-    // linux.devices: device nodes runc creates in the container.
+    // linux.devices: device nodes runc creates in the container (c and u are character devices,
+    // b block, p a fifo: no device behind it).
     std::vector<DeviceId> permitted(default_ids.begin(), default_ids.end());
     json::Value* linux = spec::object_at(config, {"linux"});
     if (json::Value* list = linux ? spec::field(*linux, "devices", json::Kind::array, "/linux") : nullptr) {
@@ -72,15 +100,23 @@ void devices(json::Value& config, const policy::Policy& policy, Report& report)
             json::Value& device = spec::object_item(*list, i, "/linux/devices", where);
             json::Value* path = spec::field(device, "path", json::Kind::string, where);
             json::Value* type = spec::field(device, "type", json::Kind::string, where);
-            if (!path || !type || type->as_string().size() != 1)
-                throw Error(where + " needs a path and a one-letter type");
-            if (allowed_path(path->as_string())) {
-                permitted.push_back({type->as_string()[0], number_or_any(device, "major", where),
-                                     number_or_any(device, "minor", where)});
-                kept.push_back(device);
-            } else {
-                removed += (removed.empty() ? "" : ",") + path->as_string();
+            const std::string t = type ? type->as_string() : "";
+            if (!path || (t != "c" && t != "u" && t != "b" && t != "p"))
+                throw Error(where + " needs a path and a type (c, u, b or p)");
+            DeviceId id{t == "u" ? 'c' : t[0], number_or_any(device, "major", where), number_or_any(device, "minor", where)};
+            if (id.type != 'p' && !(id.major >= 0 && id.minor >= 0 && is_permitted(permitted_ids, id))) {
+                removed += (removed.empty() ? "" : ", ") + path->as_string() + " (" + describe(id) + ")";
+                continue;
             }
+            if (id.type != 'p')
+                permitted.push_back(id);
+            // Permission bits only: Go's os.FileMode type bits or setuid/setgid/sticky would reach mknod.
+            json::Value* mode = spec::field(device, "fileMode", json::Kind::number, where);
+            std::optional<int64_t> bits = mode ? mode->as_int64() : std::nullopt;
+            if (bits && (*bits & ~int64_t(0777)) &&
+                decision.change(spec::child_path(where, "fileMode"), "mode bits beyond rwx removed"))
+                device.set("fileMode", json::Value::number(*bits & 0777));
+            kept.push_back(device);
         }
         if (!removed.empty() && decision.change("/linux/devices", "host devices not allowed: " + removed))
             list->items() = std::move(kept);
@@ -112,10 +148,10 @@ void devices(json::Value& config, const policy::Policy& policy, Report& report)
             continue;
         }
         bool mknod_only = acc == "m";
-        bool is_permitted = std::any_of(permitted.begin(), permitted.end(), [&](const DeviceId& id) {
+        bool rule_permitted = std::any_of(permitted.begin(), permitted.end(), [&](const DeviceId& id) {
             return id.type == t && id.major == major && (id.minor == -1 ? minor == -1 : id.minor == minor);
         });
-        if (mknod_only || is_permitted)
+        if (mknod_only || rule_permitted)
             kept.push_back(rule);
         else
             problems.push_back(std::string(1, t) + " " + (major < 0 ? "*" : std::to_string(major)) + ":" +

@@ -1516,3 +1516,33 @@ Test(resources, the_swap_hold_goes_into_the_systemd_unit)
     cr_assert_eq(count(harden::harden_config(config, default_policy(), test::context()).refused, "annotations"), 0u,
                  "no swap beyond memory only tightens");
 }
+
+Test(devices, a_device_is_its_numbers_not_its_path)
+{
+    json::Value config = config_with(
+        R"(,"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],)"
+        R"("devices":[{"path":"/dev/full","type":"c","major":1,"minor":11},{"path":"/dev/mynull","type":"c","major":1,"minor":3,"fileMode":2486},)"
+        R"({"path":"/dev/fuse","type":"c","major":10,"minor":200},{"path":"/dev/pipe","type":"p"},{"path":"/dev/x","type":"b","major":1,"minor":3}]})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    const auto& devices = config.find("linux")->find("devices")->items();
+    cr_assert_eq(devices.size(), 2u, "%s", json::serialize(*config.find("linux")->find("devices")).c_str());
+    cr_assert_eq(devices[0].find("path")->as_string(), "/dev/mynull");  // a default device, whatever its name
+    cr_assert_eq(*devices[0].find("fileMode")->as_int64(), 0666);       // 04666: no setuid bit on a node
+    cr_assert_eq(devices[1].find("path")->as_string(), "/dev/pipe");
+    bool named = std::any_of(report.changed.begin(), report.changed.end(), [](const harden::Finding& f) {
+        return f.detail.find("/dev/full (c 1:11)") != std::string::npos && f.detail.find("/dev/fuse (c 10:200)") != std::string::npos;
+    });
+    cr_assert(named, "%s", harden::describe(report.changed).c_str());
+    // The device cgroup allows nothing of 1:11.
+    std::string rules = json::serialize(*config.find("linux")->find("resources")->find("devices"));
+    cr_assert(rules.find(R"("major":1,"minor":11)") == std::string::npos, "%s", rules.c_str());
+    // devices.allow names a host file: its numbers (stat) are what is allowed, not its path.
+    policy::Policy fuse = policy::parse(R"({"capabilities":{"allow":[]},"devices":{"allow":["/dev/fuse","/dev/nonexistent-device"]}})", "t");
+    config = config_with(
+        R"(,"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}],)"
+        R"("devices":[{"path":"/dev/other-name","type":"c","major":10,"minor":229},{"path":"/dev/fuse","type":"c","major":1,"minor":11}]})");
+    harden::harden_config(config, fuse, test::context());
+    const auto& kept = config.find("linux")->find("devices")->items();
+    cr_assert_eq(kept.size(), 1u);
+    cr_assert_eq(*kept[0].find("minor")->as_int64(), 229);
+}
