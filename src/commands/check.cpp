@@ -83,7 +83,9 @@ int check(const cli::Invocation& inv)
         // fails, the control refuses or records running without a user namespace, as in create.
         if (report.user_namespace_added && report.refused.empty()) {
             try {
-                idmap::check_idmap(config, report, *report.user_namespace_added, policy.user_namespace.overlay_layers);
+                for (const idmap::Unmapped& u :
+                     idmap::check_idmap(config, report, *report.user_namespace_added, policy.user_namespace.overlay_layers))
+                    report.audited.push_back({"userNamespace", u.path, idmap::unmapped_detail(u)});
             } catch (const Error& e) {
                 context.idmap_unsupported = e.what();
                 config = json::parse(file.text);

@@ -136,8 +136,10 @@ int create(const cli::Invocation& inv, const cli::CommandLine& cmd)
             harden::checkpoint_restore(policy, report);
         if (report.user_namespace_added && report.refused.empty()) {
             try {
-                idmap::idmap_container(config, report, state.get(), *report.user_namespace_added,
-                                       policy.user_namespace.overlay_layers);
+                for (const idmap::Unmapped& u : idmap::idmap_container(config, report, state.get(),
+                                                                       *report.user_namespace_added,
+                                                                       policy.user_namespace.overlay_layers))
+                    report.audited.push_back({"userNamespace", u.path, idmap::unmapped_detail(u)});
             } catch (const Error& e) {
                 state.discard();
                 // Harden the caller's config again, telling the control why it cannot add a user

@@ -184,9 +184,10 @@ void mount_idmapped_rootfs(json::Value& config, const std::string& rootfs, int u
 
 }  // namespace
 
-void idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
-                     const IdRange& range, policy::UserNamespace::OverlayLayers setting)
+std::vector<Unmapped> idmap_container(json::Value& config, const harden::Report& report, state::Container& state,
+                                      const IdRange& range, policy::UserNamespace::OverlayLayers setting)
 {
+    std::vector<Unmapped> unmapped;
     UniqueFd userns = user_namespace(range);
     json::Value originals = json::Value::object();
 
@@ -223,7 +224,18 @@ void idmap_container(json::Value& config, const harden::Report& report, state::C
         json::Value& options = spec::field(m, "options", json::Kind::array, w)
                                    ? *spec::field(m, "options", json::Kind::array, w)
                                    : m.set("options", json::Value::array());
-        UniqueFd copy = idmapped_copy(fd.get(), path, userns.get(), spec::has_option(&options, "rbind"));
+        UniqueFd copy;
+        try {
+            copy = idmapped_copy(fd.get(), path, userns.get(), spec::has_option(&options, "rbind"));
+        } catch (const NotIdmappable& e) {
+            // A source on a filesystem this kernel cannot idmap (podman's hosts, resolv.conf and
+            // .containerenv live on /run, a tmpfs: idmappable from Linux 6.3) is bound as it is.
+            // The user namespace stays: the container's root (an unprivileged host uid) sees the
+            // source's files owned by nobody and reaches them only through their permissions for
+            // others; nothing is gained, some writes are lost.
+            unmapped.push_back({w + "/source", e.what()});
+            continue;
+        }
         std::string target = state.mount_point("binds/" + std::to_string(i), S_ISDIR(st.st_mode));
         attach(copy.get(), target);
         struct statvfs sv {};
@@ -237,11 +249,13 @@ void idmap_container(json::Value& config, const harden::Report& report, state::C
     originals.set("mounts", std::move(sources));
     spec::object_field(config, "annotations", "/").set(harden::idmap_annotation,
                                                         json::Value::string(json::serialize(originals)));
+    return unmapped;
 }
 
-void check_idmap(json::Value& config, const harden::Report& report, const IdRange& range,
-                 policy::UserNamespace::OverlayLayers setting)
+std::vector<Unmapped> check_idmap(json::Value& config, const harden::Report& report, const IdRange& range,
+                                  policy::UserNamespace::OverlayLayers setting)
 {
+    std::vector<Unmapped> unmapped;
     UniqueFd userns = user_namespace(range);
     const std::string& rootfs = report.checked_rootfs;
     if (rootfs.empty())
@@ -261,8 +275,13 @@ void check_idmap(json::Value& config, const harden::Report& report, const IdRang
         std::string w;
         json::Value& m = spec::object_item(*mounts, index, "/mounts", w);
         json::Value* options = spec::field(m, "options", json::Kind::array, w);
-        idmapped_copy(open_checked(path, 0).get(), path, userns.get(), spec::has_option(options, "rbind"));
+        try {
+            idmapped_copy(open_checked(path, 0).get(), path, userns.get(), spec::has_option(options, "rbind"));
+        } catch (const NotIdmappable& e) {
+            unmapped.push_back({w + "/source", e.what()});  // bound as it is, as idmap_container does
+        }
     }
+    return unmapped;
 }
 
 }  // namespace hardrun::idmap

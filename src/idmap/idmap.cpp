@@ -204,6 +204,8 @@ UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursi
                                     ") does not support idmapped mounts" + on +
                                     (fstype == "tmpfs" ? "; tmpfs has them from Linux 6.3" : "")
                               : "idmapped mounts failed" + on;
+        if (err == EINVAL)
+            throw NotIdmappable("cannot idmap " + path + ": " + why);
         throw Error("cannot idmap " + path + ": " + why);
     }
     return tree;

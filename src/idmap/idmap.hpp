@@ -5,6 +5,7 @@
 // resolved once, and what was checked is what gets mounted.
 #pragma once
 
+#include "util/error.hpp"
 #include "util/fd.hpp"
 
 #include <cstdint>
@@ -41,6 +42,13 @@ MountOf mount_of(int fd, const std::string& path);
 // Throws, naming `path`, its filesystem type, the kernel release and the kernel's reason, when
 // that filesystem cannot be idmapped.
 UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive);
+
+// What idmapped_copy throws when the filesystem (or a mount under the tree) does not support
+// idmapped mounts at all on this kernel (tmpfs before Linux 6.3 ...), as opposed to a failure.
+class NotIdmappable : public hardrun::Error {
+public:
+    using hardrun::Error::Error;
+};
 
 enum class LayerForm;
 

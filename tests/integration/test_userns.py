@@ -262,40 +262,79 @@ def test_a_callers_own_user_namespace_is_kept_unless_it_maps_host_root(runtime, 
     shutil.rmtree(reachable)
 
 
-def test_unidmappable_bind_source_is_refused_or_run_without_by_policy(runtime, make_bundle, tmp_path, policy_file):
-    # An overlay cannot be idmapped: a bind source inside one stands for any filesystem
-    # without idmap support.
-    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
-    for p in (low, up, work, merged):
-        p.mkdir()
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
-                    str(merged)], check=True)
-    try:
-        b = make_bundle("cat", "/proc/self/uid_map")
-        b.edit(lambda c: c["mounts"].append({"destination": "/data", "type": "bind", "source": str(merged),
-                                            "options": ["rbind", "ro"]}))
-        before = b.bytes()
+@pytest.fixture
+def ramfs(tmp_path):
+    """A filesystem no kernel can idmap (as tmpfs before Linux 6.3, where podman keeps a
+    container's hosts, resolv.conf and .containerenv)."""
+    d = tmp_path / "ramfs"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "ramfs", "ramfs", str(d)], check=True)
+    yield d
+    subprocess.run(["umount", "-l", str(d)], check=True)
+
+
+def test_an_unidmappable_bind_source_is_bound_as_it_is_and_the_user_namespace_stays(
+        runtime, make_bundle, tmp_path, ramfs, policy_file):
+    (ramfs / "hosts").write_text("127.0.0.1 localhost\n")
+    os.chmod(ramfs / "hosts", 0o644)
+    b = make_bundle("sh", "-c", "cat /proc/self/uid_map; cat /etc/hosts; stat -c %u /etc/hosts")
+    b.edit(lambda c: c["mounts"].append({"destination": "/etc/hosts", "type": "bind", "source": str(ramfs / "hosts"),
+                                        "options": ["rbind", "ro"]}))
+    (tmp_path / "log").mkdir(exist_ok=True)
+    audit = tmp_path / "log" / "audit.log"
+    # strict too: the user namespace is kept, only this source goes without idmapping.
+    for name, changes in (("policy.json", {}), ("strict.json", {"userNamespace": {"unsupported": "refuse"}})):
+        policy = policy_file(shipped(audit={"log": str(audit)}, **changes), name)
         cid = runtime.new_id()
-        (tmp_path / "log").mkdir(exist_ok=True)
-        audit = tmp_path / "log" / "audit.log"
-        strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}, audit={"log": str(audit)}), "strict.json")
-        r = runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", strict))
-        assert r.returncode == 1 and f"cannot idmap {merged}" in r.stderr and "does not support" in r.stderr, r.stderr
-        assert "Linux " + os.uname().release in r.stderr and "userNamespace.unsupported" in r.stderr, r.stderr
-        assert b.bytes() == before and not os.path.exists(f"{STATE}/{cid}")
-        # The refusal at the idmap step is in the audit log too.
-        line = json.loads(audit.read_text().splitlines()[-1])
-        assert line["outcome"] == "refused" and line["refused"][0]["control"] == "userNamespace", line
-        # The shipped default runs it without a user namespace, and says why.
-        policy = policy_file(shipped(audit={"log": str(audit)}))
-        r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+        r = runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", policy))
         assert r.returncode == 0, r.stderr
-        assert uid_map(r.stdout) == (0, 0, 4294967295)
+        lines = r.stdout.splitlines()
+        inside, outside, _ = uid_map(lines[0])
+        assert inside == 0 and outside > 65535, lines
+        assert lines[1] == "127.0.0.1 localhost" and lines[2] == "65534", lines  # root's file: nobody's inside
         line = json.loads(audit.read_text().splitlines()[-1])
-        assert any(f["control"] == "userNamespace" and f["detail"].startswith(f"not possible on this host (cannot idmap {merged}")
-                   for f in line["audited"]), line
-    finally:
-        subprocess.run(["umount", str(merged)], check=True)
+        assert any(f["control"] == "userNamespace" and f["detail"].startswith("bound as it is") and
+                   "ramfs" in f["detail"] for f in line["audited"]), line
+        b = make_bundle("sh", "-c", "cat /proc/self/uid_map; cat /etc/hosts; stat -c %u /etc/hosts")
+        b.edit(lambda c: c["mounts"].append({"destination": "/etc/hosts", "type": "bind",
+                                            "source": str(ramfs / "hosts"), "options": ["rbind", "ro"]}))
+
+
+def test_a_rootfs_the_host_cannot_idmap_is_refused_or_run_without_by_policy(runtime, tmp_path, ramfs, rootfs,
+                                                                           policy_file):
+    shutil.copytree(rootfs, ramfs / "rootfs", symlinks=True)
+    (tmp_path / "bundle").mkdir()
+    b = Bundle(str(tmp_path / "bundle"), str(ramfs / "rootfs"))
+    b.edit(lambda c: c["process"].update(args=["cat", "/proc/self/uid_map"]))
+    before = b.bytes()
+    cid = runtime.new_id()
+    (tmp_path / "log").mkdir(exist_ok=True)
+    audit = tmp_path / "log" / "audit.log"
+    strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}, audit={"log": str(audit)}), "strict.json")
+    r = runtime.hardrun("run", "--bundle", b.path, cid, pre=("--hardrun-policy", strict))
+    where = str(ramfs / "rootfs")
+    assert r.returncode == 1 and f"cannot idmap {where}" in r.stderr and "does not support" in r.stderr, r.stderr
+    assert "Linux " + os.uname().release in r.stderr and "userNamespace.unsupported" in r.stderr, r.stderr
+    assert b.bytes() == before and not os.path.exists(f"{STATE}/{cid}")
+    # The refusal at the idmap step is in the audit log too.
+    line = json.loads(audit.read_text().splitlines()[-1])
+    assert line["outcome"] == "refused" and line["refused"][0]["control"] == "userNamespace", line
+    # `check` says the same before anything runs.
+    r = run([runtime.hardrun_bin, "--hardrun-policy", strict, "check", "--bundle", b.path])
+    assert r.returncode == 1 and "would be refused" in r.stdout, r.stdout + r.stderr
+    assert f"not possible on this host (cannot idmap {where}" in r.stdout, r.stdout
+    # The shipped default runs it without a user namespace, and says why.
+    policy = policy_file(shipped(audit={"log": str(audit)}))
+    r = run([runtime.hardrun_bin, "--hardrun-policy", policy, "check", "--json", "--bundle", b.path])
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["result"] == "rewritten", out
+    assert any(f["detail"].startswith("not possible on this host") for f in out["audited"]), out
+    r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
+    assert r.returncode == 0, r.stderr
+    assert uid_map(r.stdout) == (0, 0, 4294967295)
+    line = json.loads(audit.read_text().splitlines()[-1])
+    assert any(f["control"] == "userNamespace" and f["detail"].startswith(f"not possible on this host (cannot idmap {where}")
+               for f in line["audited"]), line
 
 
 def test_concurrent_creates_get_distinct_slices_and_leave_nothing(runtime, make_bundle):
@@ -439,32 +478,6 @@ def test_a_read_only_rootfs_on_a_noexec_tmpfs_executes_as_under_runc(runtime, tm
         assert uid_map(lines[0])[1] in hardrun_slices() and lines[1] == "ran"
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
-
-
-def test_check_says_what_create_does_when_the_host_cannot_idmap(runtime, make_bundle, tmp_path, policy_file):
-    low, up, work, merged = (tmp_path / n for n in ("low", "up", "work", "merged"))
-    for p in (low, up, work, merged):
-        p.mkdir()
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={low},upperdir={up},workdir={work}",
-                    str(merged)], check=True)
-    try:
-        b = make_bundle("true")
-        b.edit(lambda c: c["mounts"].append({"destination": "/data", "type": "bind", "source": str(merged),
-                                            "options": ["rbind", "ro"]}))
-        strict = policy_file(shipped(userNamespace={"unsupported": "refuse"}), "strict.json")
-        r = run([runtime.hardrun_bin, "--hardrun-policy", strict, "check", "--bundle", b.path])
-        assert r.returncode == 1 and "would be refused" in r.stdout, r.stdout + r.stderr
-        assert f"not possible on this host (cannot idmap {merged}" in r.stdout, r.stdout
-        r = run([runtime.hardrun_bin, "--hardrun-policy", policy_file(shipped()), "check", "--json", "--bundle", b.path])
-        out = json.loads(r.stdout)
-        assert r.returncode == 0 and out["result"] == "rewritten", out
-        assert any(f["detail"].startswith("not possible on this host") for f in out["audited"]), out
-        # And the plain bundle, which this host can idmap, would get its user namespace.
-        ok = make_bundle("true")
-        r = run([runtime.hardrun_bin, "--hardrun-policy", strict, "check", "--json", "--bundle", ok.path])
-        assert any("added a user namespace" in f["detail"] for f in json.loads(r.stdout)["changed"]), r.stdout
-    finally:
-        subprocess.run(["umount", str(merged)], check=True)
 
 
 def test_the_host_probe_is_cached_per_boot(runtime, make_bundle):
