@@ -21,6 +21,10 @@ void no_new_privileges(json::Value& process, const std::string& where, const pol
 void apparmor(json::Value& process, const std::string& where, const policy::Policy& policy,
               const live::AppArmorHost& host, Report& report);
 
+// No real-time or raised priority through rlimits, scheduler or ioPriority; oomScoreAdj not below
+// the engine's (process_limits.cpp).
+void process_limits(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
+
 // Only SELinux types that confine containers in process.selinuxLabel (selinux.cpp).
 void selinux(json::Value& process, const std::string& where, const policy::Policy& policy, Report& report);
 

@@ -16,6 +16,7 @@ void process_controls(json::Value& process, const std::string& where, json::Valu
     no_new_privileges(process, where, policy, report);
     apparmor(process, where, policy, apparmor_host, report);
     selinux(process, where, policy, report);
+    process_limits(process, where, policy, report);
     user(process, where, config, root_remapped, policy, report);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 
 #include <vector>
 
@@ -56,21 +57,65 @@ std::optional<int64_t> apply_limit(json::Value& config, std::string_view group, 
     return wanted;
 }
 
-// cgroup v2 files written verbatim from linux.resources.unified after the limits above, so
-// {"pids.max": "max"} would undo them: keys of the pids and memory controllers are removed.
+// cgroup v2 files runc writes verbatim from linux.resources.unified, after the structured limits.
+// Kept: the keys of controllers that only limit or weigh (cpu.max, io.max, memory.high ...).
+// Removed: the ones that would undo a held limit (pids.max, memory.max, memory.swap.max) and
+// memory.min/memory.low, which protect the container's memory from reclaim at the host's expense.
+// Any other key is refused: it names a cgroup file runc would write for the config.
+constexpr std::array<const char*, 18> unified_kept = {
+    "cpu.weight", "cpu.weight.nice", "cpu.max", "cpu.max.burst", "cpu.idle", "cpu.uclamp.min", "cpu.uclamp.max",
+    "cpuset.cpus", "cpuset.mems", "io.weight", "io.bfq.weight", "io.max", "io.latency", "memory.high",
+    "memory.oom.group", "memory.swap.high", "memory.zswap.max", "rdma.max"};
+
 void unified_limits(json::Value* resources, const std::string& where, Decision& decision)
 {
     json::Value* unified = resources ? spec::field(*resources, "unified", json::Kind::object, where) : nullptr;
     if (!unified)
         return;
-    std::vector<std::string> keys;
-    for (const auto& [key, value] : unified->members())
-        if (key.rfind("pids.", 0) == 0 || key.rfind("memory.", 0) == 0)
-            keys.push_back(key);
-    for (const auto& key : keys)
-        if (decision.change(spec::child_path(where, "unified") + "/" + key,
-                            "would override the pids/memory limits, removed"))
-            unified->erase(key);
+    std::vector<std::string> removed;
+    for (const auto& member : unified->members()) {
+        const std::string& key = member.first;
+        const std::string at = spec::child_path(where, "unified") + "/" + key;
+        bool hugetlb = key.rfind("hugetlb.", 0) == 0 && key.ends_with(".max");  // hugetlb.2MB.max, .rsvd.max
+        if (hugetlb || std::find(unified_kept.begin(), unified_kept.end(), key) != unified_kept.end())
+            continue;
+        if (key == "pids.max" || key == "memory.max" || key == "memory.swap.max") {
+            if (decision.change(at, "would override the pids/memory limits, removed"))
+                removed.push_back(key);
+        } else if (key == "memory.min" || key == "memory.low") {
+            if (decision.change(at, "would shield the container's memory from reclaim at the host's expense, removed"))
+                removed.push_back(key);
+        } else {
+            decision.refuse(at, "a cgroup file no control judges (kept: the limits and weights of cpu, cpuset, io, "
+                                "memory.high, hugetlb, rdma)");
+        }
+    }
+    for (const auto& key : removed)
+        unified->erase(key);
+}
+
+// Fields of the cpu and memory controllers that take from the host rather than limit.
+void taking_fields(json::Value* resources, const std::string& where, Decision& decision)
+{
+    if (!resources)
+        return;
+    if (json::Value* cpu = spec::field(*resources, "cpu", json::Kind::object, where)) {
+        const std::string at = spec::child_path(where, "cpu");
+        json::Value* runtime = spec::field(*cpu, "realtimeRuntime", json::Kind::number, at);
+        if (runtime && runtime->as_int64().value_or(0) != 0 &&
+            decision.change(at + "/realtimeRuntime", "real-time CPU time is taken from the host's budget, removed")) {
+            cpu->erase("realtimeRuntime");
+            cpu->erase("realtimePeriod");
+        }
+    }
+    if (json::Value* memory = spec::field(*resources, "memory", json::Kind::object, where)) {
+        const std::string at = spec::child_path(where, "memory");
+        json::Value* off = spec::field(*memory, "disableOOMKiller", json::Kind::boolean, at);
+        if (off && off->as_bool() &&
+            decision.change(at + "/disableOOMKiller",
+                            "a container at its limit would hang, holding its memory, instead of being killed: set to false"))
+            memory->set("disableOOMKiller", json::Value::boolean(false));
+    }
 }
 
 // runc's systemd cgroup driver gives the unit MemoryMax and TasksMax but not a swap limit of 0
@@ -123,12 +168,21 @@ void update_resources(json::Value& resources, const policy::Policy& policy, Repo
         decision.change("/memory/swap", "unset, held to the memory limit " + std::to_string(*memory)))
         spec::make_object_at(resources, {"memory"}).set("swap", json::Value::number(*memory));
     unified_limits(&resources, "", decision);
+    taking_fields(&resources, "", decision);
 }
 
 void resources(json::Value& config, const policy::Policy& policy, Report& report)
 {
     Decision decision(report, "resources", policy.resources.mode);
     unified_limits(spec::object_at(config, {"linux", "resources"}), "/linux/resources", decision);
+    taking_fields(spec::object_at(config, {"linux", "resources"}), "/linux/resources", decision);
+    // Intel RDT programs the host's cache and memory-bandwidth allocation, shared by every
+    // tenant: a container's schema can starve the others.
+    if (json::Value* linux = spec::object_at(config, {"linux"}))
+        if (json::Value* rdt = spec::field(*linux, "intelRdt", json::Kind::object, "/linux");
+            rdt && !rdt->members().empty() && !policy.resources.intel_rdt)
+            decision.refuse("/linux/intelRdt", "Intel RDT allocates the host's caches and memory bandwidth for every "
+                                               "tenant; refused unless the policy's resources.intelRdt is true");
     apply_limit(config, "pids", "limit", policy.resources.pids, decision);
     std::optional<int64_t> memory = apply_limit(config, "memory", "limit", policy.resources.memory, decision);
     if (!memory || *memory <= 0)

@@ -234,7 +234,7 @@ std::vector<Unmapped> idmap_container(json::Value& config, const harden::Report&
             // source's files owned by nobody and reaches them only through their permissions for
             // others; nothing is gained, some writes are lost.
             unmapped.push_back({w + "/source", e.what()});
-            continue;
+            copy = plain_copy(fd.get(), path, spec::has_option(&options, "rbind"));
         }
         std::string target = state.mount_point("binds/" + std::to_string(i), S_ISDIR(st.st_mode));
         attach(copy.get(), target);

@@ -211,6 +211,19 @@ UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursi
     return tree;
 }
 
+UniqueFd plain_copy(int fd, const std::string& path, bool recursive)
+{
+    unsigned rec = recursive ? AT_RECURSIVE : 0;
+    UniqueFd tree(open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
+    if (!tree)
+        throw system_error("cannot copy the mount of " + path, errno);
+    struct mount_attr attr {};
+    attr.propagation = MS_PRIVATE;
+    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0)
+        throw system_error("cannot make the copy of " + path + " private", errno);
+    return tree;
+}
+
 void clear_attributes(int mount, const std::string& path, uint64_t attrs)
 {
     struct mount_attr attr {};

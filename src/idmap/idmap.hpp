@@ -43,6 +43,10 @@ MountOf mount_of(int fd, const std::string& path);
 // that filesystem cannot be idmapped.
 UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive);
 
+// The same copy, not idmapped: for a source on a filesystem the kernel cannot idmap, so that the
+// container still gets the tree that was checked, not whatever the path names later.
+UniqueFd plain_copy(int fd, const std::string& path, bool recursive);
+
 // What idmapped_copy throws when the filesystem (or a mount under the tree) does not support
 // idmapped mounts at all on this kernel (tmpfs before Linux 6.3 ...), as opposed to a failure.
 class NotIdmappable : public hardrun::Error {

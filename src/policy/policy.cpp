@@ -170,6 +170,7 @@ Resources resources_at(const json::Value& v, const std::string& path, const Reso
     res.mode = mode_at(r.take("mode"), r.path_of("mode"));
     res.pids = limit_at(r.take("pids"), r.path_of("pids"), fallback.pids);
     res.memory = limit_at(r.take("memory"), r.path_of("memory"), fallback.memory);
+    res.intel_rdt = bool_at(r.take("intelRdt"), r.path_of("intelRdt"), fallback.intel_rdt);
     r.finish();
     return res;
 }

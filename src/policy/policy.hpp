@@ -48,6 +48,9 @@ struct Resources {
     Mode mode = Mode::enforce;
     Limit pids{1024, 4096};
     Limit memory{int64_t(1) << 30, int64_t(16) << 30};
+    // "intelRdt": whether a config may program Intel RDT (linux.intelRdt: the host's cache and
+    // memory-bandwidth allocation); false by default.
+    bool intel_rdt = false;
 };
 
 // Namespaces: the container's own, never the host's.

@@ -268,7 +268,8 @@ def ramfs(tmp_path):
     container's hosts, resolv.conf and .containerenv)."""
     d = tmp_path / "ramfs"
     d.mkdir()
-    subprocess.run(["mount", "-t", "ramfs", "ramfs", str(d)], check=True)
+    # Mounted as Debian mounts /run: flags a user namespace cannot clear.
+    subprocess.run(["mount", "-t", "ramfs", "-o", "nosuid,nodev,noexec", "ramfs", str(d)], check=True)
     yield d
     subprocess.run(["umount", "-l", str(d)], check=True)
 

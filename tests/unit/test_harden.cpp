@@ -1546,3 +1546,83 @@ Test(devices, a_device_is_its_numbers_not_its_path)
     cr_assert_eq(kept.size(), 1u);
     cr_assert_eq(*kept[0].find("minor")->as_int64(), 229);
 }
+
+namespace {
+
+json::Value own_namespaces_config(const std::string& process, const std::string& linux_extra = "")
+{
+    return json::parse(R"({"process":{"args":["sh"])" + process + R"(},"root":{"path":"rootfs"},"linux":{"namespaces":)"
+                       R"([{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}])" +
+                       linux_extra + "}}");
+}
+
+}  // namespace
+
+Test(resources, no_real_time_or_raised_priority_for_a_process)
+{
+    json::Value config = own_namespaces_config(
+        R"(,"rlimits":[{"type":"RLIMIT_RTPRIO","hard":99,"soft":99},{"type":"RLIMIT_NICE","hard":40,"soft":20},)"
+        R"({"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576}],"oomScoreAdj":-1000)");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert(report.refused.empty(), "%s", harden::describe(report.refused).c_str());
+    const auto& limits = config.find("process")->find("rlimits")->items();
+    cr_assert_eq(*limits[0].find("hard")->as_int64(), 0);
+    cr_assert_eq(*limits[0].find("soft")->as_int64(), 0);
+    cr_assert_eq(*limits[1].find("hard")->as_int64(), 20);
+    cr_assert_eq(*limits[1].find("soft")->as_int64(), 20);
+    cr_assert_eq(*limits[2].find("hard")->as_int64(), 1048576);
+    int64_t own = 0;
+    FILE* f = fopen("/proc/self/oom_score_adj", "r");
+    cr_assert(f && fscanf(f, "%ld", &own) == 1);
+    fclose(f);
+    cr_assert_eq(*config.find("process")->find("oomScoreAdj")->as_int64(), std::max<int64_t>(own, -1000));
+
+    for (const char* process : {R"(,"rlimits":[{"type":"RLIMIT_NOPE","hard":1,"soft":1}])",
+                                R"(,"scheduler":{"policy":"SCHED_FIFO","priority":99})",
+                                R"(,"scheduler":{"policy":"SCHED_DEADLINE","runtime":1,"deadline":2,"period":3})",
+                                R"(,"scheduler":{"policy":"SCHED_OTHER","nice":-20})",
+                                R"(,"ioPriority":{"class":"IOPRIO_CLASS_RT","priority":0})"}) {
+        json::Value bad = own_namespaces_config(process);
+        harden::Report r = harden::harden_config(bad, default_policy(), test::context());
+        cr_assert_eq(count(r.refused, "resources"), 1u, "%s: %s", process, harden::describe(r.refused).c_str());
+    }
+    for (const char* process : {R"(,"scheduler":{"policy":"SCHED_BATCH","nice":5})",
+                                R"(,"ioPriority":{"class":"IOPRIO_CLASS_IDLE","priority":7})"}) {
+        json::Value ok = own_namespaces_config(process);
+        cr_assert(harden::harden_config(ok, default_policy(), test::context()).refused.empty(), "%s", process);
+    }
+    // An exec's process too.
+    json::Value exec = json::parse(R"({"args":["sh"],"scheduler":{"policy":"SCHED_RR","priority":1}})");
+    cr_assert_eq(count(harden::harden_process(exec, default_policy()).refused, "resources"), 1u);
+}
+
+Test(resources, fields_that_take_from_the_host)
+{
+    json::Value config = own_namespaces_config("",
+        R"(,"resources":{"cpu":{"realtimeRuntime":950000,"realtimePeriod":1000000,"shares":512},)"
+        R"("memory":{"disableOOMKiller":true},"unified":{"cpu.max":"50000 100000","memory.min":"1G","io.weight":"default 100",)"
+        R"("hugetlb.2MB.max":"0"}})");
+    harden::Report report = harden::harden_config(config, default_policy(), test::context());
+    cr_assert(report.refused.empty(), "%s", harden::describe(report.refused).c_str());
+    const json::Value& resources = *config.find("linux")->find("resources");
+    cr_assert(!resources.find("cpu")->find("realtimeRuntime") && !resources.find("cpu")->find("realtimePeriod"));
+    cr_assert_eq(*resources.find("cpu")->find("shares")->as_int64(), 512);
+    cr_assert(!resources.find("memory")->find("disableOOMKiller")->as_bool());
+    const json::Value& unified = *resources.find("unified");
+    cr_assert(!unified.find("memory.min") && unified.find("cpu.max") && unified.find("io.weight") && unified.find("hugetlb.2MB.max"));
+
+    json::Value unknown = own_namespaces_config("", R"(,"resources":{"unified":{"cgroup.freeze":"1"}})");
+    cr_assert_eq(count(harden::harden_config(unknown, default_policy(), test::context()).refused, "resources"), 1u);
+    json::Value rdt = own_namespaces_config("", R"(,"intelRdt":{"closID":"guaranteed","l3CacheSchema":"L3:0=fffff"})");
+    cr_assert_eq(count(harden::harden_config(rdt, default_policy(), test::context()).refused, "resources"), 1u);
+    policy::Policy with_rdt = policy::parse(R"({"capabilities":{"allow":[]},"resources":{"intelRdt":true}})", "t");
+    rdt = own_namespaces_config("", R"(,"intelRdt":{"closID":"guaranteed","l3CacheSchema":"L3:0=fffff"})");
+    cr_assert_eq(count(harden::harden_config(rdt, with_rdt, test::context()).refused, "resources"), 0u);
+
+    // `runc update` gets the same.
+    json::Value update = json::parse(R"({"cpu":{"realtimeRuntime":1},"memory":{"disableOOMKiller":true},"unified":{"memory.low":"8G"}})");
+    harden::Report u;
+    harden::update_resources(update, default_policy(), u);
+    cr_assert(!update.find("cpu")->find("realtimeRuntime") && !update.find("memory")->find("disableOOMKiller")->as_bool() &&
+              !update.find("unified")->find("memory.low"), "%s", json::serialize(update).c_str());
+}
