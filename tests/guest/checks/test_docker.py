@@ -73,6 +73,17 @@ def test_limits_hold_after_systemctl_daemon_reload_and_update(docker):
     assert got["memory.swap.max"] == "0" and got["pids.max"] == "2000", got
 
 
+def test_no_real_time_priority_through_ulimits(docker):
+    script = "grep -E 'Max (realtime|nice) priority' /proc/self/limits"
+
+    def limits_of(out):
+        return {l.split()[1]: l.split()[3:5] for l in out.splitlines()}
+    plain = limits_of(docker.run_sh(script, "--ulimit", "rtprio=99:99", "--ulimit", "nice=40:40", runtime="runc"))
+    assert plain == {"realtime": ["99", "99"], "nice": ["40", "40"]}, plain  # the attack is real under runc
+    got = limits_of(docker.run_sh(script, "--ulimit", "rtprio=99:99", "--ulimit", "nice=40:40"))
+    assert got == {"realtime": ["0", "0"], "nice": ["20", "20"]}, got
+
+
 def test_docker_exec_gets_only_the_allowlist(docker):
     cid = docker.start()
     for flags in ((), ("--privileged",)):
