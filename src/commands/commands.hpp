@@ -67,6 +67,9 @@ int profile(const cli::Invocation& inv);
 // hardrun report: live state of a runc root's containers against their policy (report.cpp).
 int report(const cli::Invocation& inv);
 
+// `hardrun doctor [--json]`: what this host lets hardrun enforce (doctor.cpp).
+int doctor(const cli::Invocation& inv);
+
 // hardrun setup docker: register hardrun in daemon.json (setup.cpp).
 int setup(const cli::Invocation& inv);
 

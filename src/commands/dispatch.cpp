@@ -21,6 +21,8 @@ int dispatch(const cli::Invocation& inv)
         return gc(inv);
     if (c == "report")
         return report(inv);
+    if (c == "doctor")
+        return doctor(inv);
     if (c == "create" || c == "run" || c == "restore" || c == "exec" || c == "update" || c == "delete") {
         cli::CommandLine cmd = cli::parse_command(inv);
         if (!cmd.last("help")) {  // `runc create --help` only prints help

@@ -1,0 +1,46 @@
+"""`hardrun doctor` on this host: what it finds is what the host has, and a fail is exit 1."""
+import json
+import os
+import pathlib
+
+from bundles import run
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def doctor(hardrun_bin, *pre):
+    r = run([hardrun_bin, *pre, "doctor", "--json"])
+    out = json.loads(r.stdout)
+    return r.returncode, {c["check"]: c for c in out["checks"]}, out["result"]
+
+
+def test_doctor_reports_this_host_and_exits_by_its_findings(hardrun_bin, require_root):
+    rc, checks, result = doctor(hardrun_bin)
+    assert (rc == 1) == (result == "fail") == any(c["status"] == "fail" for c in checks.values()), checks
+    assert checks["kernel"]["finding"] == "Linux " + os.uname().release
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    assert checks["cgroup"]["finding"].startswith("v2" if v2 else "v1"), checks["cgroup"]
+    enabled = open("/sys/module/apparmor/parameters/enabled").read().strip() == "Y" \
+        if os.path.exists("/sys/module/apparmor/parameters/enabled") else False
+    assert ("not enabled" in checks["apparmor"]["finding"]) != enabled, checks["apparmor"]
+    assert "idmap on /run" in checks
+    # The human form says the same, one line per check.
+    r = run([hardrun_bin, "doctor"])
+    assert r.returncode == rc
+    lines = [l for l in r.stdout.splitlines() if not l.startswith("      ->")]
+    assert len(lines) == len(checks) and all(l.split()[0] in ("pass", "warn", "fail") for l in lines), r.stdout
+
+
+def test_a_policy_whose_owner_has_no_ids_fails(hardrun_bin, require_root, policy_file):
+    policy = json.loads((REPO / "profiles" / "policy.json").read_text())
+    policy["userNamespace"]["owner"] = "nobody-hardrun-has-no-ids"
+    rc, checks, _ = doctor(hardrun_bin, "--hardrun-policy", policy_file(policy))
+    assert rc == 1 and checks["subordinate ids"]["status"] == "fail", checks["subordinate ids"]
+    assert "install.sh" in checks["subordinate ids"]["advice"]
+
+
+def test_a_policy_file_others_may_write_fails(hardrun_bin, require_root, policy_file):
+    path = policy_file(json.loads((REPO / "profiles" / "policy.json").read_text()))
+    os.chmod(path, 0o666)
+    rc, checks, _ = doctor(hardrun_bin, "--hardrun-policy", path)
+    assert rc == 1 and checks["policy"]["status"] == "fail", checks["policy"]
