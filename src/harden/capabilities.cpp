@@ -1,6 +1,7 @@
 // Capabilities: every set (bounding, effective, permitted, inheritable, ambient) keeps only
-// the names on the policy's allowlist. A name libcap-ng does not know is an error: runc 1.1
-// would skip it with a warning, and a config we cannot read fully is not one we can vouch for.
+// the names on the policy's allowlist. A name libcap-ng does not know is refused (runc 1.1 would
+// skip it with a warning, and a config we cannot read fully is not one we can vouch for); in audit
+// mode it is recorded, like everything else.
 #include "harden/controls.hpp"
 #include "spec/capability_names.hpp"
 #include "spec/fields.hpp"
@@ -53,8 +54,11 @@ void capabilities(json::Value& process, const std::string& where, const policy::
             std::string item_path = set_path + "/" + std::to_string(i);
             if (!item.is_string())
                 throw Error(item_path + " must be a string");
-            if (!spec::capability_number(item.as_string()))
-                throw Error(item_path + ": unknown capability \"" + item.as_string() + "\"");
+            if (!spec::capability_number(item.as_string())) {
+                // Refused (audit: recorded, the config left as it is).
+                decision.refuse(item_path, "unknown capability \"" + item.as_string() + "\"");
+                continue;
+            }
             if (allowed(policy, item.as_string()))
                 kept.push_back(item);
             else

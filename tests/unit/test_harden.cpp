@@ -141,9 +141,19 @@ Test(harden, missing_capabilities_object_gets_the_allowlist)
 Test(harden, unknown_capability_is_an_error)
 {
     json::Value config = json::parse(R"({"process":{"capabilities":{"bounding":["CAP_NOT_A_CAP"]}}})");
-    cr_assert_throw(harden::harden_config(config, default_policy(), test::context()), Error);
+    cr_assert(rejected(config, default_policy()));
     json::Value lower = json::parse(R"({"process":{"capabilities":{"bounding":["cap_sys_admin"]}}})");
-    cr_assert_throw(harden::harden_config(lower, default_policy(), test::context()), Error);
+    cr_assert(rejected(lower, default_policy()));
+    // The audit profile records it and changes nothing (man 8 hardrun: audit refuses nothing).
+    policy::Policy audit = policy::parse(test::read_file(test::fixtures_dir() + "/../../profiles/audit.json"), "audit");
+    json::Value audited = json::parse(R"({"process":{"args":["sh"],"capabilities":{"bounding":["CAP_NOT_A_CAP","CAP_KILL"]}},"root":{"path":"r"}})");
+    std::string before = json::serialize(audited);
+    harden::Report report = harden::harden_config(audited, audit, test::context());
+    cr_assert(report.refused.empty(), "%s", harden::describe(report.refused).c_str());
+    cr_assert(std::any_of(report.audited.begin(), report.audited.end(), [](const harden::Finding& f) {
+        return f.path == "/process/capabilities/bounding/0" && f.detail.find("CAP_NOT_A_CAP") != std::string::npos;
+    }));
+    cr_assert_eq(json::serialize(audited), before);
     json::Value number = json::parse(R"({"process":{"capabilities":{"bounding":[21]}}})");
     cr_assert(rejected(number, default_policy()));
 }
