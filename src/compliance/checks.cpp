@@ -21,6 +21,7 @@ const std::vector<Standard> table = {
      "", ""},
     {"pids-limit", "5.29", "PIDs cgroup limit is used", "", ""},
     {"memory-limit", "5.11", "Memory usage for containers is limited", "", ""},
+    {"swap-held", "5.11", "Memory usage for containers is limited (no swap beyond the memory limit)", "", ""},
     {"namespace-pid", "5.16", "Host's process namespace is not shared", "baseline", "Host Namespaces"},
     {"namespace-ipc", "5.17", "Host's IPC namespace is not shared", "baseline", "Host Namespaces"},
     {"namespace-uts", "5.21", "Host's UTS namespace is not shared", "", ""},
@@ -161,6 +162,30 @@ Check limit(const char* name, const live::Limit& l, Level level, int64_t ceiling
     return c;
 }
 
+// The memory limit cannot be sidestepped by swapping: v2 memory.swap.max is 0, v1's memory plus
+// swap is no more than memory. A host without swap accounting cannot hold it (nothing to check).
+Check swap_held(const live::State& s, const Requirements& r)
+{
+    Check c = make("swap-held", r.resources);
+    bool ok = false;
+    if (!s.memory.dir || !s.swap) {
+        c.live = "the host does not account swap";
+        ok = true;
+    } else if (!s.swap->value) {
+        c.live = "swap unlimited";
+    } else if (s.memory.dir->version == 2) {
+        c.live = "memory.swap.max " + bytes_text(*s.swap->value);
+        ok = *s.swap->value == 0;
+    } else {
+        c.live = "memory+swap " + bytes_text(*s.swap->value);
+        ok = s.memory.limit.value && *s.swap->value <= *s.memory.limit.value;
+    }
+    if (r.resources != Level::off)
+        c.required = "no swap beyond the memory limit";
+    verdict(c, ok);
+    return c;
+}
+
 Check namespace_check(const live::State& s, size_t index, const Requirements& r)
 {
     std::string kind = live::namespace_names[index];
@@ -233,6 +258,7 @@ std::vector<Check> evaluate(const live::State& s, const Requirements& r)
     out.push_back(tmpfs(s, r));
     out.push_back(limit("pids-limit", s.pids, r.resources, r.pids_max));
     out.push_back(limit("memory-limit", s.memory, r.resources, r.memory_max));
+    out.push_back(swap_held(s, r));
     for (size_t i = 0; i < live::namespace_names.size(); ++i)
         if (std::string_view(live::namespace_names[i]) != "user")  // user: the user-namespace check
             out.push_back(namespace_check(s, i, r));

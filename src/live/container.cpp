@@ -60,6 +60,15 @@ State read(pid_t pid)
         std::vector<Mount> host = parse_mountinfo(read_at(AT_FDCWD, "/proc/self/mountinfo", "/proc/self/mountinfo"));
         s.pids = limit_of("pids", cgroup, host);
         s.memory = limit_of("memory", cgroup, host);
+        if (s.memory.dir) {
+            std::string file = s.memory.dir->path + (s.memory.dir->version == 2 ? "/memory.swap.max"
+                                                                                : "/memory.memsw.limit_in_bytes");
+            UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+            if (fd)
+                s.swap = parse_limit(read_all(fd.get(), max_proc_bytes, file));
+            else if (errno != ENOENT)
+                throw system_error("cannot open " + file, errno);
+        }
         for (size_t i = 0; i < namespace_names.size(); ++i) {
             std::string name = std::string("ns/") + namespace_names[i];
             struct stat theirs {}, ours {};

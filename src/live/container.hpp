@@ -30,6 +30,9 @@ struct State {
     std::vector<Mount> mounts;        // the container's mount table
     Limit pids;
     Limit memory;
+    // The swap limit, in the memory controller's directory: v2 memory.swap.max (swap alone), v1
+    // memory.memsw.limit_in_bytes (memory plus swap). nullopt: the host does not account swap.
+    std::optional<CgroupLimit> swap;
     std::array<bool, 7> host_namespace{};  // indexed like namespace_names: shares the reader's
 
     // The host uid of the container's root (uid 0), or nullopt when its user namespace leaves

@@ -16,7 +16,7 @@ MEMORY = {"default": 64 << 20, "max": 128 << 20}
 NAMESPACE_CHECKS = ["namespace-pid", "namespace-ipc", "namespace-uts", "namespace-net", "namespace-mnt",
                     "namespace-cgroup"]
 ALL_CHECKS = ["capabilities", "no-new-privileges", "seccomp", "root-read-only", "tmpfs-nosuid-nodev",
-              "pids-limit", "memory-limit"] + NAMESPACE_CHECKS + ["non-root", "user-namespace"]
+              "pids-limit", "memory-limit", "swap-held"] + NAMESPACE_CHECKS + ["non-root", "user-namespace"]
 # The CIS Docker Benchmark v1.6 section 5 items and Pod Security Standards controls of the table
 # in man/hardrun-report.8.
 STANDARDS = {
@@ -27,6 +27,7 @@ STANDARDS = {
     "tmpfs-nosuid-nodev": ("5.13", None, None),
     "pids-limit": ("5.29", None, None),
     "memory-limit": ("5.11", None, None),
+    "swap-held": ("5.11", None, None),
     "namespace-pid": ("5.16", "baseline", "Host Namespaces"),
     "namespace-ipc": ("5.17", "baseline", "Host Namespaces"),
     "namespace-uts": ("5.21", None, None),
@@ -175,8 +176,10 @@ def test_report_tells_hardrun_and_plain_runc_containers_apart(runtime, make_bund
     assert live["root_host_uid"] == 0 and live["uids"] == [0, 0, 0, 0]
     checks = checks_of(p)
     violating = {n for n, c in checks.items() if c["violation"]}
+    # swap-held: unlimited swap beside an unlimited memory limit (where the host accounts swap).
+    swap_accounted = checks["swap-held"]["live"] != "the host does not account swap"
     assert violating == {"capabilities", "no-new-privileges", "seccomp", "root-read-only", "pids-limit",
-                         "memory-limit", "namespace-cgroup", "user-namespace"}
+                         "memory-limit", "namespace-cgroup", "user-namespace"} | ({"swap-held"} if swap_accounted else set())
     assert checks["user-namespace"]["live"] == "root is host uid 0"
     assert "CAP_SYS_ADMIN" in checks["capabilities"]["live"] and "CAP_NET_RAW" in checks["capabilities"]["live"]
     assert checks["pids-limit"]["live"] == "unlimited"

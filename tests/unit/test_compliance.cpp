@@ -37,6 +37,7 @@ live::State state_of(const std::string& kind)
     s.mounts = live::parse_mountinfo(proc_fixture("mountinfo-" + kind));
     s.pids = {live::CgroupDir{1, "/sys/fs/cgroup/pids/x"}, live::parse_limit("1024\n")};
     s.memory = {live::CgroupDir{1, "/sys/fs/cgroup/memory/x"}, live::parse_limit("1073741824\n")};
+    s.swap = live::parse_limit("1073741824\n");
     return s;
 }
 
@@ -93,8 +94,11 @@ Test(compliance, plain_runc_container_drifts)
     s.host_namespace[5] = true;  // cgroup: runc spec makes no cgroup namespace
     s.pids.limit = live::parse_limit("max\n");
     s.memory.limit = live::parse_limit("9223372036854771712\n");
+    s.swap = live::parse_limit("9223372036854771712\n");
     auto checks = compliance::evaluate(s, builtin());
     auto c = by_name(checks);
+    cr_assert(c["swap-held"].violation());
+    cr_assert_eq(c["swap-held"].live, "swap unlimited");
     cr_assert(c["capabilities"].violation());
     cr_assert(c["capabilities"].live.find("CAP_AUDIT_WRITE") != std::string::npos, "%s", c["capabilities"].live.c_str());
     cr_assert(c["seccomp"].violation());
@@ -108,7 +112,7 @@ Test(compliance, plain_runc_container_drifts)
     cr_assert_not(c["no-new-privileges"].violation());  // the runc spec template sets it
     cr_assert(c["user-namespace"].violation());
     cr_assert_eq(c["user-namespace"].live, "root is host uid 0");
-    cr_assert_eq(violations(checks), 6u);
+    cr_assert_eq(violations(checks), 7u);
 }
 
 Test(compliance, each_looser_state_is_a_violation)
@@ -131,6 +135,22 @@ Test(compliance, each_looser_state_is_a_violation)
     one([](live::State& s) { s.pids.limit = live::parse_limit("4097"); }, "pids-limit");
     one([](live::State& s) { s.pids.dir.reset(); }, "pids-limit");
     one([](live::State& s) { s.memory.limit = live::parse_limit("17179869185"); }, "memory-limit");
+    // Swap: v1 memory+swap above memory, v2 any swap, or unlimited (what a daemon-reload did to
+    // runc's systemd scopes before hardrun put the hold into the unit).
+    one([](live::State& s) { s.swap = live::parse_limit("2147483648"); }, "swap-held");
+    one([](live::State& s) { s.swap = live::parse_limit("max"); }, "swap-held");
+    one([](live::State& s) {
+        s.memory.dir = live::CgroupDir{2, "/sys/fs/cgroup/system.slice/docker-x.scope"};
+        s.swap = live::parse_limit("1");
+    }, "swap-held");
+    {
+        live::State s = state_of("hardrun");
+        s.memory.dir = live::CgroupDir{2, "/sys/fs/cgroup/system.slice/docker-x.scope"};
+        s.swap = live::parse_limit("0");
+        cr_assert(!by_name(compliance::evaluate(s, builtin()))["swap-held"].violation());
+        s.swap.reset();  // no swap accounting on the host: nothing to hold
+        cr_assert(!by_name(compliance::evaluate(s, builtin()))["swap-held"].violation());
+    }
     for (size_t i : {0, 1, 2, 3, 4, 5}) {
         live::State s = state_of("hardrun");
         s.host_namespace[i] = true;

@@ -141,6 +141,15 @@ def test_hardrun_report_lists_the_container_and_reads_cgroup_v2_under_systemd(do
     assert cg["memory"]["limit"] == MEMORY_DEFAULT, cg
     assert cg["pids"]["path"] == docker.scope(cid), cg
     assert c["compliant"] is True, [x for x in c["checks"] if x["result"] not in ("pass", "info")]
+    swap = {x["check"]: x for x in c["checks"]}["swap-held"]
+    assert swap["result"] == "pass" and swap["live"] == "memory.swap.max 0", swap
+    # A swap limit lost behind hardrun's back (what a daemon-reload did before the unit carried
+    # it) is caught.
+    with open(docker.scope(cid) + "/memory.swap.max", "w") as f:
+        f.write("max")
+    out = json.loads(run(HARDRUN, "report", "--json", "--root", "/run/docker/runtime-runc/moby", full, check=False).stdout)
+    swap = {x["check"]: x for x in out["containers"][0]["checks"]}["swap-held"]
+    assert swap["result"] == "fail" and swap["violation"] is True, swap
 
 
 @pytest.mark.parametrize("flags", [(), ("--privileged",), ("--security-opt", "apparmor=unconfined")],
