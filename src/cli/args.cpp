@@ -302,6 +302,8 @@ void parse(const std::vector<std::string>& args, Invocation& inv)
             inv.log_format = *value;
         else if ((t.name == "version" || t.name == "v"))
             inv.version = !value || go_bool_value(*value);
+        else if (t.name == "help" || t.name == "h")
+            inv.help = !value || go_bool_value(*value);
     }
     if (i < args.size()) {
         inv.command = args[i];

@@ -21,6 +21,7 @@ struct Invocation {
     std::optional<std::string> log_path;  // runc --log
     std::string log_format = "text";      // runc --log-format
     bool version = false;                 // runc --version / -v before the command
+    bool help = false;                    // runc --help / -h before the command
 
     std::string command;        // "" when argv names none
     size_t command_index = 0;   // index of the command word in runtime_args

@@ -30,7 +30,7 @@ CheckArgs parse_check_args(const cli::Invocation& inv)
 {
     std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
     cli::OwnOptions o = cli::parse_own_options(args, {"id", "bundle|b"}, {"json"},
-                                               "hardrun check [--json] [--id ID] [--bundle DIR | FILE]");
+                                               usage_of("check"));
     CheckArgs a;
     a.json = o.has("json");
     a.id = o.value("id");

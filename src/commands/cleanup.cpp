@@ -31,7 +31,7 @@ int delete_container(const cli::Invocation& inv, const cli::CommandLine& cmd)
 int gc(const cli::Invocation& inv)
 {
     std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
-    cli::OwnOptions o = cli::parse_own_options(args, {}, {"dry-run"}, "hardrun gc [--dry-run]");
+    cli::OwnOptions o = cli::parse_own_options(args, {}, {"dry-run"}, usage_of("gc"));
     if (!o.positional.empty())
         throw Error("gc takes no arguments");
     std::string runtime_path = runtime::locate(inv.runtime, policy::runtime_setting(inv.policy));

@@ -67,6 +67,12 @@ int profile(const cli::Invocation& inv);
 // hardrun report: live state of a runc root's containers against their policy (report.cpp).
 int report(const cli::Invocation& inv);
 
+// Help (help.cpp): the usage of one of hardrun's own commands (nullptr for runc's), whether its
+// arguments ask for help, and the help text (`hardrun --help`, or one own command's usage).
+const char* usage_of(const std::string& command);
+bool asks_for_help(const std::vector<std::string>& args);
+int print_help(const std::string& command);
+
 // `hardrun doctor [--json]`: what this host lets hardrun enforce (doctor.cpp).
 int doctor(const cli::Invocation& inv);
 

@@ -3,14 +3,26 @@
 #include "policy/policy.hpp"
 #include "runtime/runtime.hpp"
 
+#include <algorithm>
+
 namespace hardrun::commands {
 
 int dispatch(const cli::Invocation& inv)
 {
+    const std::string& c = inv.command;
+    const std::vector<std::string> after(inv.runtime_args.begin() + long(std::min(inv.command_index + 1, inv.runtime_args.size())),
+                                         inv.runtime_args.end());
+    // `hardrun --help`, `hardrun help [OWN-COMMAND]`, `hardrun OWN-COMMAND --help`; a runc
+    // command's help (`hardrun create --help`, `hardrun help create`) is runc's.
+    if (inv.help && (c.empty() || usage_of(c)))
+        return print_help(c);
+    if (c == "help" && (after.empty() || usage_of(after.front())))
+        return print_help(after.empty() ? "" : after.front());
+    if (usage_of(c) && asks_for_help(after))
+        return print_help(c);
     if (inv.version)
         return version(inv);
 
-    const std::string& c = inv.command;
     if (c == "check")  // hardrun's own commands; runc has none of these names
         return check(inv);
     if (c == "profile")

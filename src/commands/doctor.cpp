@@ -235,7 +235,7 @@ void policy_and_log(const cli::Invocation& inv, std::optional<policy::Policy>& l
 int doctor(const cli::Invocation& inv)
 {
     std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
-    cli::OwnOptions o = cli::parse_own_options(args, {}, {"json"}, "hardrun doctor [--json]");
+    cli::OwnOptions o = cli::parse_own_options(args, {}, {"json"}, usage_of("doctor"));
     if (!o.positional.empty())
         throw Error("doctor: no arguments besides --json");
 

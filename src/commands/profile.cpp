@@ -82,7 +82,7 @@ int profile(const cli::Invocation& inv)
                     a.size(), args[1].c_str(), b.size(), args[2].c_str(), differences);
         return 0;
     }
-    throw Error("usage: hardrun profile check FILE | hardrun profile diff A B");
+    throw Error(std::string("usage: ") + usage_of("profile"));
 }
 
 }  // namespace hardrun::commands

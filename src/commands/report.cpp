@@ -32,7 +32,6 @@
 namespace hardrun::commands {
 namespace {
 
-constexpr const char* usage = "hardrun report [--json] [--root DIR] [ID...]";
 constexpr const char* default_root = "/run/runc";  // runc's own default for root
 
 struct ReportArgs {
@@ -44,7 +43,7 @@ struct ReportArgs {
 ReportArgs parse_report_args(const cli::Invocation& inv)
 {
     std::vector<std::string> args(inv.runtime_args.begin() + long(inv.command_index) + 1, inv.runtime_args.end());
-    cli::OwnOptions o = cli::parse_own_options(args, {"root"}, {"json"}, usage);
+    cli::OwnOptions o = cli::parse_own_options(args, {"root"}, {"json"}, usage_of("report"));
     ReportArgs a;
     a.json = o.has("json");
     a.root = o.value("root", inv.root.empty() ? default_root : inv.root);

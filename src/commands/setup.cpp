@@ -33,7 +33,7 @@ SetupArgs parse_setup_args(const std::vector<std::string>& args)
     cli::OwnOptions o = cli::parse_own_options(
         std::vector<std::string>(args.begin() + 1, args.end()), {"daemon-json", "name", "path", "profile"},
         {"default", "undo"},
-        "hardrun setup docker [--daemon-json FILE] [--name NAME] [--path PATH] [--profile NAME] [--default] [--undo]");
+        usage_of("setup"));
     if (!o.positional.empty())
         throw Error("setup docker: unexpected argument " + o.positional.front());
     SetupArgs a;
