@@ -16,7 +16,10 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace hardrun::harden {
 namespace {
@@ -27,13 +30,21 @@ constexpr std::array<const char*, 16> rlimit_names = {
     "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE",   "RLIMIT_NPROC",  "RLIMIT_RSS",
     "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"};
 
+// hardrun's own OOM score (its caller's: the engine's shim), read with one read(2): this runs on
+// every create that sets oomScoreAdj.
 std::optional<int64_t> own_oom_score_adj()
 {
-    std::ifstream in("/proc/self/oom_score_adj");
-    int64_t value;
-    if (in >> value)
-        return value;
-    return std::nullopt;
+    int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    char text[32] = {};
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return std::nullopt;
+    char* end = nullptr;
+    long value = strtol(text, &end, 10);
+    return end != text ? std::optional<int64_t>(value) : std::nullopt;
 }
 
 void rlimits(json::Value& process, const std::string& where, Decision& decision)
