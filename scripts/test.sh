@@ -99,7 +99,7 @@ step "host matrix (booted Debian guests)"
 # that cannot boot fails the step with the reason; it is never skipped.
 host_matrix() {
     local suite ok=0
-    for suite in bookworm trixie; do
+    for suite in bookworm trixie sid; do
         HARDRUN_GUEST_JUNIT="$logs/pytest-guest-$suite.xml" tests/guest/run "$suite" || ok=1
     done
     return $ok
