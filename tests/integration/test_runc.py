@@ -121,7 +121,9 @@ MALFORMED = [
     (b"{\"process\": ", "invalid JSON"),
     (b"[1, 2]", "JSON object"),
     (b"{\"process\": {\"args\": [\"sh\"], \"args\": []}}", "duplicate key"),
-    (b"{\"process\": {\"capabilities\": {\"bounding\": [\"CAP_BOGUS\"]}}}", "unknown capability"),
+    # Otherwise whole (ROOTFS: the bundle's own), so the unknown name is what refuses it.
+    (b"{\"process\": {\"args\": [\"sh\"], \"capabilities\": {\"bounding\": [\"CAP_BOGUS\"]}}, "
+     b"\"root\": {\"path\": \"ROOTFS\"}}", "unknown capability"),
     (b"{\"Process\": {\"args\": [\"sh\"]}, \"process\": {\"args\": [\"sh\"]}}", "only by case"),
     (b"{\"process\": {\"noNewPrivileges\": \"yes\"}}", "must be a boolean"),
     (b"\xff\xfe{}", "invalid JSON"),
@@ -133,6 +135,7 @@ MALFORMED = [
 @pytest.mark.parametrize("content,why", MALFORMED, ids=[why for _, why in MALFORMED])
 def test_malformed_config_fails_closed(runtime, make_bundle, tmp_path, content, why):
     b = make_bundle()
+    content = content.replace(b"ROOTFS", b.config()["root"]["path"].encode())
     with open(b.config_path, "wb") as f:
         f.write(content)
     before = tree_digest(b.path)
