@@ -49,6 +49,17 @@ void vet_flags(const cli::CommandLine& cmd, const policy::Policy& policy, harden
         if (std::string_view(flag) == "memory")
             memory = bytes;
     }
+    // What the document rules remove (taking_fields) or refuse (intelRdt), as flags.
+    for (const char* flag : {"cpu-rt-runtime", "cpu-rt-period"})
+        if (auto text = cmd.last(flag); text && !text->empty() && *text != "0")
+            decision.change(std::string("update --") + flag, *text + ": real-time CPU time is taken from the host's budget");
+    if (auto text = cmd.last("memory-reservation"); text && !text->empty() && *text != "0" && harden::host_cgroup_v2())
+        decision.change("update --memory-reservation",
+                        *text + ": cgroup v2 memory.low would shield the container's memory from reclaim at the host's expense");
+    for (const char* flag : {"l3-cache-schema", "mem-bw-schema"})
+        if (auto text = cmd.last(flag); text && !policy.resources.intel_rdt)
+            decision.refuse(std::string("update --") + flag, "Intel RDT allocates the host's caches and memory bandwidth "
+                                                            "for every tenant; refused unless the policy's resources.intelRdt is true");
 }
 
 // A LinuxResources document: read as runc reads it (fields), then its limits held.
@@ -59,7 +70,7 @@ void vet_document(json::Value& resources, const policy::Policy& policy, harden::
     size_t refused_before = report.refused.size();
     harden::resources_fields(resources, policy, report);
     if (report.refused.size() == refused_before)
-        harden::update_resources(resources, policy, report);
+        harden::update_resources(resources, policy, harden::host_cgroup_v2(), report);
 }
 
 }  // namespace

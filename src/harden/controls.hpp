@@ -57,13 +57,17 @@ void user_namespace(json::Value& config, const policy::Policy& policy, const Con
 inline constexpr const char* swap_hold_annotation = "org.systemd.property.MemorySwapMax";
 inline constexpr const char* swap_hold_value = "uint64 0";
 
-// pids and memory limits: default where unset, ceiling where higher; swap held to memory
-// (resources.cpp).
-void resources(json::Value& config, const policy::Policy& policy, Report& report);
+// Whether this host's cgroups are v2 only (unified), where runc writes memory.reservation to
+// memory.low (resources.cpp).
+bool host_cgroup_v2();
+
+// pids and memory limits: default where unset, ceiling where higher; swap held to memory; what
+// takes from the host rather than limits removed (resources.cpp). `cgroup_v2`: the host's.
+void resources(json::Value& config, const policy::Policy& policy, bool cgroup_v2, Report& report);
 
 // The LinuxResources document of `runc update` (-r FILE, -r -): no limit above its ceiling, none
 // removed (resources.cpp).
-void update_resources(json::Value& resources, const policy::Policy& policy, Report& report);
+void update_resources(json::Value& resources, const policy::Policy& policy, bool cgroup_v2, Report& report);
 
 // Read-only root, tmpfs scratch mounts (rootfs.cpp). Runs after resources: sizes by memory.
 void rootfs(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);

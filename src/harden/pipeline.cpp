@@ -32,7 +32,7 @@ void config_controls(json::Value& config, const policy::Policy& policy, const Co
         throw Error("config.json has no \"process\"; nothing to run");
     process_controls(*process, "/process", &config, false, policy,
                      context.apparmor_host ? context.apparmor_host() : live::AppArmorHost{}, report);
-    resources(config, policy, report);
+    resources(config, policy, context.cgroup_v2 ? *context.cgroup_v2 : host_cgroup_v2(), report);
     cgroups_path(config, policy, report);
     rootfs(config, policy, context, report);
     namespaces(config, policy, context, report);

@@ -56,6 +56,8 @@ struct Context {
     // Whether the final filter is compiled with libseccomp. Always in hardrun; the fuzz harness
     // compiles only a sample of its inputs (the BPF compile is most of the cost of one input).
     bool compile_seccomp = true;
+    // Whether the host's cgroups are v2 only (unset: this host's, host_cgroup_v2()).
+    std::optional<bool> cgroup_v2 = std::nullopt;
 };
 
 // Where a config hardrun idmapped keeps the caller's rootfs and bind sources (see

@@ -16,6 +16,12 @@
 namespace hardrun::harden {
 namespace {
 
+}  // namespace
+
+bool host_cgroup_v2() { return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0; }
+
+namespace {
+
 // Whether the host's memory cgroup can limit swap (runc fails writing a swap limit otherwise).
 bool host_limits_swap()
 {
@@ -59,12 +65,13 @@ std::optional<int64_t> apply_limit(json::Value& config, std::string_view group, 
 
 // cgroup v2 files runc writes verbatim from linux.resources.unified, after the structured limits.
 // Kept: the keys of controllers that only limit or weigh (cpu.max, io.max, memory.high ...).
-// Removed: the ones that would undo a held limit (pids.max, memory.max, memory.swap.max) and
-// memory.min/memory.low, which protect the container's memory from reclaim at the host's expense.
+// Removed: the ones that would undo a held limit (pids.max, memory.max, memory.swap.max),
+// memory.min/memory.low, which protect the container's memory from reclaim at the host's expense,
+// and io.latency, which meets the container's own latency target by throttling its siblings.
 // Any other key is refused: it names a cgroup file runc would write for the config.
-constexpr std::array<const char*, 18> unified_kept = {
+constexpr std::array<const char*, 17> unified_kept = {
     "cpu.weight", "cpu.weight.nice", "cpu.max", "cpu.max.burst", "cpu.idle", "cpu.uclamp.min", "cpu.uclamp.max",
-    "cpuset.cpus", "cpuset.mems", "io.weight", "io.bfq.weight", "io.max", "io.latency", "memory.high",
+    "cpuset.cpus", "cpuset.mems", "io.weight", "io.bfq.weight", "io.max", "memory.high",
     "memory.oom.group", "memory.swap.high", "memory.zswap.max", "rdma.max"};
 
 void unified_limits(json::Value* resources, const std::string& where, Decision& decision)
@@ -85,6 +92,9 @@ void unified_limits(json::Value* resources, const std::string& where, Decision& 
         } else if (key == "memory.min" || key == "memory.low") {
             if (decision.change(at, "would shield the container's memory from reclaim at the host's expense, removed"))
                 removed.push_back(key);
+        } else if (key == "io.latency") {
+            if (decision.change(at, "would meet the container's latency target by throttling the host's other I/O, removed"))
+                removed.push_back(key);
         } else {
             decision.refuse(at, "a cgroup file no control judges (kept: the limits and weights of cpu, cpuset, io, "
                                 "memory.high, hugetlb, rdma)");
@@ -95,7 +105,10 @@ void unified_limits(json::Value* resources, const std::string& where, Decision& 
 }
 
 // Fields of the cpu and memory controllers that take from the host rather than limit.
-void taking_fields(json::Value* resources, const std::string& where, Decision& decision)
+// memory.reservation is a soft limit on cgroup v1 (memory.soft_limit_in_bytes: it only makes the
+// container reclaimed first), but runc writes it to memory.low on v2 (and systemd's MemoryLow):
+// the reclaim protection the unified rule removes.
+void taking_fields(json::Value* resources, const std::string& where, bool cgroup_v2, Decision& decision)
 {
     if (!resources)
         return;
@@ -115,6 +128,11 @@ void taking_fields(json::Value* resources, const std::string& where, Decision& d
             decision.change(at + "/disableOOMKiller",
                             "a container at its limit would hang, holding its memory, instead of being killed: set to false"))
             memory->set("disableOOMKiller", json::Value::boolean(false));
+        std::optional<int64_t> reservation = read_limit(memory, "reservation", at);
+        if (cgroup_v2 && reservation && *reservation != 0 &&
+            decision.change(at + "/reservation", "cgroup v2 memory.low: would shield the container's memory from "
+                                                 "reclaim at the host's expense, removed"))
+            memory->erase("reservation");
     }
 }
 
@@ -138,7 +156,7 @@ void hold_swap_in_the_systemd_unit(json::Value& config, Decision& decision)
 
 }  // namespace
 
-void update_resources(json::Value& resources, const policy::Policy& policy, Report& report)
+void update_resources(json::Value& resources, const policy::Policy& policy, bool cgroup_v2, Report& report)
 {
     if (!resources.is_object())
         throw Error("the resources must be a JSON object");
@@ -168,14 +186,14 @@ void update_resources(json::Value& resources, const policy::Policy& policy, Repo
         decision.change("/memory/swap", "unset, held to the memory limit " + std::to_string(*memory)))
         spec::make_object_at(resources, {"memory"}).set("swap", json::Value::number(*memory));
     unified_limits(&resources, "", decision);
-    taking_fields(&resources, "", decision);
+    taking_fields(&resources, "", cgroup_v2, decision);
 }
 
-void resources(json::Value& config, const policy::Policy& policy, Report& report)
+void resources(json::Value& config, const policy::Policy& policy, bool cgroup_v2, Report& report)
 {
     Decision decision(report, "resources", policy.resources.mode);
     unified_limits(spec::object_at(config, {"linux", "resources"}), "/linux/resources", decision);
-    taking_fields(spec::object_at(config, {"linux", "resources"}), "/linux/resources", decision);
+    taking_fields(spec::object_at(config, {"linux", "resources"}), "/linux/resources", cgroup_v2, decision);
     // Intel RDT programs the host's cache and memory-bandwidth allocation, shared by every
     // tenant: a container's schema can starve the others.
     if (json::Value* linux = spec::object_at(config, {"linux"}))

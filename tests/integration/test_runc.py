@@ -545,6 +545,21 @@ def test_update_flags_above_the_ceiling_are_refused(runtime, running_container, 
     assert pids_max(runtime, running_container) == "50"
 
 
+def test_update_flags_that_take_from_the_host_are_refused(runtime, running_container, tmp_path):
+    log = tmp_path / "log.json"
+    for flags, why in ((["--cpu-rt-runtime", "950000"], "real-time CPU time"),
+                       (["--cpu-rt-period=1000000"], "real-time CPU time"),
+                       (["--l3-cache-schema", "L3:0=f"], "Intel RDT"),
+                       (["--mem-bw-schema", "MB:0=20"], "Intel RDT")):
+        r = runtime.hardrun("update", *flags, running_container, pre=("--log", str(log), "--log-format", "json"))
+        assert r.returncode == 1, flags
+        assert why in json.loads(log.read_text().splitlines()[-1])["msg"], flags
+    # A reservation is memory.low only on cgroup v2 (the guests check that); elsewhere a soft limit.
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        r = runtime.hardrun("update", "--memory-reservation", "32m", running_container)
+        assert r.returncode == 0, r.stderr
+
+
 def test_update_with_an_ambiguous_command_line_is_refused(runtime, running_container):
     r = runtime.hardrun("update", running_container, "-r", "-", input='{"pids":{"limit":-1}}')
     assert r.returncode == 1 and "ambiguous" in r.stderr

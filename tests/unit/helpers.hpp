@@ -50,6 +50,7 @@ inline hardrun::harden::Context context(std::string id = "", std::string bundle 
 {
     hardrun::harden::Context c{std::move(id), std::move(bundle)};
     c.allocate_ids = [](const hardrun::policy::UserNamespace&) { return hardrun::idmap::IdRange{100000, 100000, 65536}; };
+    c.cgroup_v2 = false;  // a cgroup v1 host unless a test says otherwise
     return c;
 }
 

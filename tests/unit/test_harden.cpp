@@ -666,7 +666,7 @@ Test(update, raised_or_removed_limits_are_capped)
 {
     json::Value r = json::parse(R"({"memory":{"limit":-1,"swap":-1},"pids":{"limit":100000},"cpu":{"shares":0}})");
     harden::Report report;
-    harden::update_resources(r, default_policy(), report);
+    harden::update_resources(r, default_policy(), false, report);
     cr_assert_eq(*r.find("pids")->find("limit")->as_int64(), 4096);
     cr_assert_eq(*r.find("memory")->find("limit")->as_int64(), int64_t(16) << 30);
     cr_assert_eq(*r.find("memory")->find("swap")->as_int64(), int64_t(16) << 30);
@@ -677,7 +677,7 @@ Test(update, docker_update_keeps_what_is_within_and_holds_swap)
 {
     json::Value r = json::parse(test::read_file(test::fixtures_dir() + "/docker-20.10-update-resources.json"));
     harden::Report report;
-    harden::update_resources(r, default_policy(), report);
+    harden::update_resources(r, default_policy(), false, report);
     cr_assert_eq(*r.find("pids")->find("limit")->as_int64(), 100);
     cr_assert_eq(*r.find("memory")->find("limit")->as_int64(), 134217728);
     cr_assert_eq(*r.find("memory")->find("swap")->as_int64(), 134217728);
@@ -685,7 +685,7 @@ Test(update, docker_update_keeps_what_is_within_and_holds_swap)
     // 0 leaves a limit unchanged in runc update: nothing to do.
     json::Value zero = json::parse(R"({"pids":{"limit":0},"memory":{"limit":0,"swap":0}})");
     harden::Report none;
-    harden::update_resources(zero, default_policy(), none);
+    harden::update_resources(zero, default_policy(), false, none);
     cr_assert(!none.modified());
 }
 
@@ -693,7 +693,7 @@ Test(update, unified_pids_and_memory_keys_are_removed)
 {
     json::Value r = json::parse(R"({"unified":{"pids.max":"max","memory.max":"max","cpu.weight":"100"}})");
     harden::Report report;
-    harden::update_resources(r, default_policy(), report);
+    harden::update_resources(r, default_policy(), false, report);
     cr_assert_eq(json::serialize(*r.find("unified")), R"({"cpu.weight":"100"})");
     json::Value config = config_with(R"(,"linux":{"resources":{"unified":{"pids.max":"max"}}})");
     harden::harden_config(config, default_policy(), test::context());
@@ -706,7 +706,7 @@ Test(update, case_folded_keys_and_wrong_types_are_errors)
                              R"([])", R"({"memory":[]})"}) {
         json::Value r = json::parse(text);
         harden::Report report;
-        cr_assert_throw(harden::update_resources(r, default_policy(), report), Error, "%s", text);
+        cr_assert_throw(harden::update_resources(r, default_policy(), false, report), Error, "%s", text);
     }
 }
 
@@ -1632,7 +1632,43 @@ Test(resources, fields_that_take_from_the_host)
     // `runc update` gets the same.
     json::Value update = json::parse(R"({"cpu":{"realtimeRuntime":1},"memory":{"disableOOMKiller":true},"unified":{"memory.low":"8G"}})");
     harden::Report u;
-    harden::update_resources(update, default_policy(), u);
+    harden::update_resources(update, default_policy(), false, u);
     cr_assert(!update.find("cpu")->find("realtimeRuntime") && !update.find("memory")->find("disableOOMKiller")->as_bool() &&
               !update.find("unified")->find("memory.low"), "%s", json::serialize(update).c_str());
+}
+
+Test(resources, memory_reservation_is_reclaim_protection_on_cgroup_v2)
+{
+    // Docker's --memory-reservation 1g, --memory 2g; a unified io.latency target beside it.
+    const char* docker = R"(,"resources":{"memory":{"limit":2147483648,"reservation":1073741824},)"
+                         R"("unified":{"io.latency":"8:0 target=75"}})";
+    // v1: memory.soft_limit_in_bytes, which only makes the container reclaimed first: kept.
+    json::Value v1 = own_namespaces_config("", docker);
+    harden::harden_config(v1, default_policy(), test::context());
+    const json::Value& v1_memory = *v1.find("linux")->find("resources")->find("memory");
+    cr_assert_eq(*v1_memory.find("reservation")->as_int64(), int64_t(1) << 30);
+    cr_assert(!v1.find("linux")->find("resources")->find("unified")->find("io.latency"));
+    // v2: runc writes it to memory.low: removed, and recorded.
+    harden::Context v2_host = test::context();
+    v2_host.cgroup_v2 = true;
+    json::Value v2 = own_namespaces_config("", docker);
+    harden::Report report = harden::harden_config(v2, default_policy(), v2_host);
+    cr_assert(!v2.find("linux")->find("resources")->find("memory")->find("reservation"));
+    bool recorded = false;
+    for (const auto& f : report.changed)
+        recorded |= f.path == "/linux/resources/memory/reservation";
+    cr_assert(recorded, "%s", harden::describe(report.changed).c_str());
+    // A zero reservation is runc's "none": nothing to change.
+    json::Value zero = own_namespaces_config("", R"(,"resources":{"memory":{"limit":2147483648,"reservation":0}})");
+    harden::Report none = harden::harden_config(zero, default_policy(), v2_host);
+    for (const auto& f : none.changed)
+        cr_assert_neq(f.path, "/linux/resources/memory/reservation");
+    // `runc update` on v2 as well; on v1 kept.
+    json::Value update = json::parse(R"({"memory":{"reservation":1073741824}})");
+    harden::Report u;
+    harden::update_resources(update, default_policy(), true, u);
+    cr_assert(!update.find("memory")->find("reservation"), "%s", json::serialize(update).c_str());
+    update = json::parse(R"({"memory":{"reservation":1073741824}})");
+    harden::update_resources(update, default_policy(), false, u);
+    cr_assert(update.find("memory")->find("reservation"));
 }

@@ -84,6 +84,20 @@ def test_no_real_time_priority_through_ulimits(docker):
     assert got == {"realtime": ["0", "0"], "nice": ["20", "20"]}, got
 
 
+# runc's cgroup v2 driver writes --memory-reservation to memory.low: reclaim protection that the
+# host's other memory pays for. hardrun removes it at create and from `docker update`.
+def test_memory_reservation_is_no_reclaim_protection(docker):
+    flags = ("--memory", "256m", "--memory-reservation", "128m")
+    plain = docker.run_sh("cat /sys/fs/cgroup/memory.low", *flags, runtime="runc")
+    assert plain.strip() == str(128 << 20), plain  # what runc alone gives
+    assert docker.run_sh("cat /sys/fs/cgroup/memory.low", *flags).strip() == "0"
+    for runtime, low in (("runc", str(64 << 20)), ("hardrun", "0")):
+        cid = docker.start("--memory", "256m", runtime=runtime)
+        r = docker("update", "--memory-reservation", "64m", cid, check=False)
+        assert r.returncode == 0, (runtime, r.stderr)
+        assert read(os.path.join(docker.scope(cid), "memory.low")) == low, runtime
+
+
 def test_docker_exec_gets_only_the_allowlist(docker):
     cid = docker.start()
     for flags in ((), ("--privileged",)):
