@@ -2,11 +2,13 @@
 
 #include "json/value.hpp"
 #include "log/runc_log.hpp"
+#include "log/journal.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,33 +28,32 @@ json::Value findings_json(const std::vector<harden::Finding>& list)
     return out;
 }
 
-std::string audit(const policy::Policy& policy, const AuditEvent& event)
-{
-    std::string line;
-    try {
-        json::Value v = json::Value::object();
-        v.set("time", json::Value::string(rfc3339_now()));
-        v.set("command", json::Value::string(event.command));
-        v.set("id", json::Value::string(event.container));
-        v.set("file", json::Value::string(event.document));
-        v.set("outcome", json::Value::string(event.outcome));
-        v.set("policy", json::Value::string(policy.source));
-        v.set("digest", json::Value::string(policy.digest));
-        if (event.report && !event.report->profile.empty())
-            v.set("profile", json::Value::string(event.report->profile));
-        if (event.report) {
-            v.set("changed", findings_json(event.report->changed));
-            v.set("audited", findings_json(event.report->audited));
-            v.set("refused", findings_json(event.report->refused));
-        }
-        line = json::serialize(v) + "\n";
-    } catch (const std::exception& e) {
-        return std::string("cannot format the audit line: ") + e.what();
-    }
+namespace {
 
-    // Only a log nobody else can write to (or swap) is written: its directory hardrun's own
-    // (created 0750) and the file a regular one of the effective user, writable by no one else.
-    const std::string& path = policy.audit_log;
+json::Value event_json(const policy::Policy& policy, const AuditEvent& event)
+{
+    json::Value v = json::Value::object();
+    v.set("time", json::Value::string(rfc3339_now()));
+    v.set("command", json::Value::string(event.command));
+    v.set("id", json::Value::string(event.container));
+    v.set("file", json::Value::string(event.document));
+    v.set("outcome", json::Value::string(event.outcome));
+    v.set("policy", json::Value::string(policy.source));
+    v.set("digest", json::Value::string(policy.digest));
+    if (event.report && !event.report->profile.empty())
+        v.set("profile", json::Value::string(event.report->profile));
+    if (event.report) {
+        v.set("changed", findings_json(event.report->changed));
+        v.set("audited", findings_json(event.report->audited));
+        v.set("refused", findings_json(event.report->refused));
+    }
+    return v;
+}
+
+// Only a log nobody else can write to (or swap) is written: its directory hardrun's own
+// (created 0750) and the file a regular one of the effective user, writable by no one else.
+std::string append_to_file(const std::string& path, const std::string& line)
+{
     auto slash = path.rfind('/');
     if (slash != std::string::npos && slash > 0) {
         std::string why = own_dir(path.substr(0, slash), 0750, false);
@@ -74,6 +75,71 @@ std::string audit(const policy::Policy& policy, const AuditEvent& event)
     ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n != ssize_t(line.size()))
         return "cannot write the audit log " + path + ": " + (n < 0 ? std::strerror(errno) : "short write");
+    return "";
+}
+
+}  // namespace
+
+int audit_priority(const AuditEvent& event)
+{
+    if (event.outcome == "refused")
+        return LOG_WARNING;
+    return event.report && !event.report->audited.empty() ? LOG_NOTICE : LOG_INFO;
+}
+
+JournalFields journal_fields(const policy::Policy& policy, const AuditEvent& event)
+{
+    JournalFields f;
+    std::string message = "hardrun " + event.command + " " + event.container + ": " + event.outcome;
+    if (event.report) {
+        const harden::Report& r = *event.report;
+        if (!r.refused.empty())
+            message += ": " + harden::describe(r.refused);
+        else
+            message += " (" + std::to_string(r.changed.size()) + " changed, " + std::to_string(r.audited.size()) +
+                       " audited)";
+    }
+    f.emplace_back("MESSAGE", message);
+    f.emplace_back("PRIORITY", std::to_string(audit_priority(event)));
+    f.emplace_back("SYSLOG_IDENTIFIER", "hardrun");
+    f.emplace_back("SYSLOG_FACILITY", std::to_string(LOG_AUTHPRIV >> 3));
+    // Docker's and podman's journald log drivers name a container by its first 12 hex digits
+    // (CONTAINER_ID) and in full (CONTAINER_ID_FULL): the same fields find hardrun's events.
+    const std::string& id = event.container;
+    bool engine_id = id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+    f.emplace_back("CONTAINER_ID", engine_id ? id.substr(0, 12) : id);
+    f.emplace_back("CONTAINER_ID_FULL", id);
+    f.emplace_back("HARDRUN_COMMAND", event.command);
+    f.emplace_back("HARDRUN_OUTCOME", event.outcome);
+    f.emplace_back("HARDRUN_FILE", event.document);
+    f.emplace_back("HARDRUN_POLICY", policy.source);
+    f.emplace_back("HARDRUN_POLICY_DIGEST", policy.digest);
+    if (event.report) {
+        if (!event.report->profile.empty())
+            f.emplace_back("HARDRUN_PROFILE", event.report->profile);
+        f.emplace_back("HARDRUN_CHANGED", json::serialize(findings_json(event.report->changed)));
+        f.emplace_back("HARDRUN_AUDITED", json::serialize(findings_json(event.report->audited)));
+        f.emplace_back("HARDRUN_REFUSED", json::serialize(findings_json(event.report->refused)));
+    }
+    return f;
+}
+
+std::string audit(const policy::Policy& policy, const AuditEvent& event)
+{
+    try {
+        switch (policy.audit_target) {
+        case policy::AuditTarget::none:
+            return "";
+        case policy::AuditTarget::journal:
+            return send_to_journal(journal_fields(policy, event));
+        case policy::AuditTarget::syslog:
+            return send_to_syslog(audit_priority(event), json::serialize(event_json(policy, event)));
+        case policy::AuditTarget::file:
+            return append_to_file(policy.audit_log, json::serialize(event_json(policy, event)) + "\n");
+        }
+    } catch (const std::exception& e) {
+        return std::string("cannot format the audit event: ") + e.what();
+    }
     return "";
 }
 

@@ -1,11 +1,14 @@
-// The audit trail: one JSON line per create/run/restore/exec that hardrun vetted, appended to
-// the policy's audit log (default /var/log/hardrun/audit.log, mode 0640, directory 0750). A log
-// that is a symlink, not a regular file, another user's, writable by group or others, or in a
-// directory that is, is not written (the returned message says why).
+// The audit trail: one event per create/run/restore/exec/update that hardrun vetted, sent where
+// the policy's audit.target says. file (the default): a JSON line appended to the audit log
+// (default /var/log/hardrun/audit.log, mode 0640, directory 0750); a log that is a symlink, not
+// a regular file, another user's, writable by group or others, or in a directory that is, is not
+// written (the returned message says why). journal: structured fields (journal_fields). syslog:
+// the JSON line, facility authpriv. none: nothing.
 #pragma once
 
 #include "harden/report.hpp"
 #include "json/value.hpp"
+#include "log/journal.hpp"
 #include "policy/policy.hpp"
 
 #include <string>
@@ -24,7 +27,15 @@ struct AuditEvent {
 // `hardrun check --json`).
 json::Value findings_json(const std::vector<harden::Finding>& findings);
 
-// Append the event. Returns an error message, or "" on success; never throws: failing to
+// The event's syslog priority: LOG_WARNING refused, LOG_NOTICE with audited findings, else LOG_INFO.
+int audit_priority(const AuditEvent& event);
+
+// The event as journal fields: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=hardrun, CONTAINER_ID (an
+// engine's 64-hex id cut to 12, as Docker's log driver writes it), CONTAINER_ID_FULL and
+// HARDRUN_* (command, outcome, file, policy, digest, profile, the findings as JSON arrays).
+JournalFields journal_fields(const policy::Policy& policy, const AuditEvent& event);
+
+// Send the event. Returns an error message, or "" on success; never throws: failing to
 // audit must not mask the outcome, the caller decides what to do with the message.
 std::string audit(const policy::Policy& policy, const AuditEvent& event);
 

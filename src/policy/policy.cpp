@@ -575,6 +575,17 @@ bool Policy::rewrites() const
            (user.non_root && user.mode == Mode::enforce) || user_namespace.mode == Mode::enforce;
 }
 
+const char* to_string(AuditTarget target)
+{
+    switch (target) {
+    case AuditTarget::file: return "file";
+    case AuditTarget::journal: return "journal";
+    case AuditTarget::syslog: return "syslog";
+    case AuditTarget::none: return "none";
+    }
+    return "?";
+}
+
 Policy parse(std::string_view text, const std::string& source)
 {
     Policy p;
@@ -588,6 +599,19 @@ Policy parse(std::string_view text, const std::string& source)
             p.runtime = string_at(*v, "/runtime");
         if (const json::Value* v = r.take("audit")) {
             ObjectReader audit(*v, "/audit");
+            if (const json::Value* target = audit.take("target")) {
+                std::string name = string_at(*target, "/audit/target");
+                if (name == "file")
+                    p.audit_target = AuditTarget::file;
+                else if (name == "journal")
+                    p.audit_target = AuditTarget::journal;
+                else if (name == "syslog")
+                    p.audit_target = AuditTarget::syslog;
+                else if (name == "none")
+                    p.audit_target = AuditTarget::none;
+                else
+                    throw Error("/audit/target must be \"file\", \"journal\", \"syslog\" or \"none\", not \"" + name + "\"");
+            }
             if (const json::Value* log = audit.take("log")) {
                 p.audit_log = string_at(*log, "/audit/log");
                 if (p.audit_log[0] != '/')

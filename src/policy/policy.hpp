@@ -208,11 +208,17 @@ private:
     mutable std::optional<json::Value> parsed_;
 };
 
+// Where the audit event of each vetted command goes: a JSON line appended to audit.log, the
+// system journal (structured fields), syslog (authpriv, the JSON line), or nowhere.
+enum class AuditTarget { file, journal, syslog, none };
+const char* to_string(AuditTarget target);
+
 struct Policy {
     std::string source;                  // file path, or "built-in"
     std::string digest;                  // "sha256:<hex>" of the canonical JSON
     std::optional<std::string> runtime;  // the real runtime (path or name on PATH)
-    std::string audit_log;               // where the one-line-per-create audit goes
+    AuditTarget audit_target = AuditTarget::file;  // where audit events go
+    std::string audit_log;               // the file target's path
     Capabilities capabilities;
     NoNewPrivileges no_new_privileges;
     Resources resources;

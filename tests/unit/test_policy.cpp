@@ -69,10 +69,23 @@ Test(policy, errors_name_the_field)
     cr_assert(error_of(R"({"capabilities":{"allow":[],"mode":"lenient"}})").find("/capabilities/mode") != std::string::npos);
     cr_assert(error_of(R"({"capabilities":{"allow":[]},"noNewPrivileges":{"mode":1}})").find("/noNewPrivileges/mode") != std::string::npos);
     cr_assert(error_of(R"({"capabilities":{"allow":[]},"audit":{"log":"rel/path"}})").find("absolute") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":[]},"audit":{"target":"journald"}})").find("/audit/target") != std::string::npos);
+    cr_assert(error_of(R"({"capabilities":{"allow":[]},"audit":{"target":["file"]}})").find("/audit/target") != std::string::npos);
     cr_assert(error_of(R"({})").find("/capabilities is required") != std::string::npos);
     cr_assert(error_of(R"([1])").find("must be an object") != std::string::npos);
     cr_assert(error_of("{").find("policy test") != std::string::npos);
     cr_assert_eq(error_of(R"({"capabilities":{"allow":[]},"runtime":"/usr/sbin/runc"})"), "");
+}
+
+Test(policy, audit_target_is_the_file_unless_the_policy_says)
+{
+    cr_assert(parse(R"({"capabilities":{"allow":[]}})", "t").audit_target == AuditTarget::file);
+    for (auto [name, target] : {std::pair{"file", AuditTarget::file}, {"journal", AuditTarget::journal},
+                                {"syslog", AuditTarget::syslog}, {"none", AuditTarget::none}}) {
+        Policy p = parse(std::string(R"({"capabilities":{"allow":[]},"audit":{"target":")") + name + "\"}}", "t");
+        cr_assert(p.audit_target == target, "%s", name);
+        cr_assert_str_eq(to_string(p.audit_target), name);
+    }
 }
 
 Test(policy, audit_only_policy_does_not_rewrite)
