@@ -9,6 +9,7 @@
 #include "idmap/host.hpp"
 #include "json/value.hpp"
 #include "live/apparmor.hpp"
+#include "log/audit.hpp"
 #include "policy/policy.hpp"
 #include "runtime/runtime.hpp"
 #include "state/state.hpp"
@@ -224,10 +225,15 @@ void policy_and_log(const cli::Invocation& inv, std::optional<policy::Policy>& l
                        "fix the file: until then every create is refused"});
         return;
     }
-    std::string dir = loaded->audit_log.substr(0, loaded->audit_log.rfind('/'));
-    bool writable = access(dir.c_str(), W_OK) == 0 || (!exists(dir) && access("/var/log", W_OK) == 0);
-    out.push_back({"audit log", writable ? Status::pass : Status::fail, loaded->audit_log,
-                   writable ? "" : "hardrun cannot write its audit lines there: check " + dir});
+    // An undelivered event never stops a container (hardrun warns): a warn, not a fail.
+    policy::AuditTarget target = loaded->audit_target;
+    std::string where = target == policy::AuditTarget::file ? "file " + loaded->audit_log : policy::to_string(target);
+    std::string problem = log::audit_target_problem(*loaded);
+    if (target == policy::AuditTarget::none)
+        out.push_back({"audit", Status::warn, "none", "no audit events are kept: set audit.target"});
+    else
+        out.push_back({"audit", problem.empty() ? Status::pass : Status::warn, where + (problem.empty() ? "" : ": " + problem),
+                       problem.empty() ? "" : "events are lost until this is fixed (or pick another audit.target)"});
 }
 
 }  // namespace

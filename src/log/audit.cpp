@@ -7,10 +7,13 @@
 #include "util/file.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -50,6 +53,30 @@ json::Value event_json(const policy::Policy& policy, const AuditEvent& event)
     return v;
 }
 
+// The file target's rule, for the writer and for doctor: the log a regular file of the effective
+// user, writable by no one else.
+std::string untrusted_log(const std::string& path, const struct stat& st)
+{
+    if (S_ISLNK(st.st_mode))
+        return "audit log " + path + " not written: it is a symbolic link";
+    if (!S_ISREG(st.st_mode))
+        return "audit log " + path + " not written: not a regular file";
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        return "audit log " + path + " not written: it must be owned by uid " + std::to_string(geteuid()) +
+               " and writable by no one else";
+    return "";
+}
+
+// Whether a datagram socket at `path` has a listener (journald's, a syslog daemon's).
+bool listening(const char* path)
+{
+    UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path, sizeof(address.sun_path) - 1);
+    return sock && ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+}
+
 // Only a log nobody else can write to (or swap) is written: its directory hardrun's own
 // (created 0750) and the file a regular one of the effective user, writable by no one else.
 std::string append_to_file(const std::string& path, const std::string& line)
@@ -66,11 +93,10 @@ std::string append_to_file(const std::string& path, const std::string& line)
     if (!fd)
         return "cannot open the audit log " + path + ": " + std::strerror(errno);
     struct stat st {};
-    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-        return "audit log " + path + " not written: not a regular file";
-    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-        return "audit log " + path + " not written: it must be owned by uid " + std::to_string(geteuid()) +
-               " and writable by no one else";
+    if (fstat(fd.get(), &st) != 0)
+        return "cannot read the audit log " + path + ": " + std::strerror(errno);
+    if (std::string why = untrusted_log(path, st); !why.empty())
+        return why;
     // One write per line: O_APPEND keeps concurrent creates' lines whole.
     ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n != ssize_t(line.size()))
@@ -122,6 +148,40 @@ JournalFields journal_fields(const policy::Policy& policy, const AuditEvent& eve
         f.emplace_back("HARDRUN_REFUSED", json::serialize(findings_json(event.report->refused)));
     }
     return f;
+}
+
+std::string audit_target_problem(const policy::Policy& policy)
+{
+    switch (policy.audit_target) {
+    case policy::AuditTarget::none:
+        return "";
+    case policy::AuditTarget::journal:
+        return listening(journal_socket) ? "" : std::string("no journal is listening on ") + journal_socket;
+    case policy::AuditTarget::syslog:
+        return listening("/dev/log") ? "" : "no syslog daemon is listening on /dev/log";
+    case policy::AuditTarget::file:
+        break;
+    }
+    const std::string& path = policy.audit_log;
+    std::string dir = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) {
+        // The writer creates the directory (0750) when its parent exists.
+        std::string parent = dir.substr(0, std::max<size_t>(dir.rfind('/'), 1));
+        if (errno == ENOENT && stat(parent.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            return "";
+        return "audit log " + path + " cannot be written: " + dir + " is missing and so is its parent";
+    }
+    if (!S_ISDIR(st.st_mode))
+        return "audit log " + path + " not written: " + dir + " is not a directory (or is a symbolic link)";
+    if (st.st_uid != geteuid())
+        return "audit log " + path + " not written: " + dir + " is owned by uid " + std::to_string(st.st_uid) +
+               ", not " + std::to_string(geteuid());
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return "audit log " + path + " not written: " + dir + " is writable by group or others";
+    if (lstat(path.c_str(), &st) != 0)
+        return errno == ENOENT ? "" : "cannot read the audit log " + path + ": " + std::strerror(errno);
+    return untrusted_log(path, st);
 }
 
 std::string audit(const policy::Policy& policy, const AuditEvent& event)

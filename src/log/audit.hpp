@@ -35,6 +35,11 @@ int audit_priority(const AuditEvent& event);
 // HARDRUN_* (command, outcome, file, policy, digest, profile, the findings as JSON arrays).
 JournalFields journal_fields(const policy::Policy& policy, const AuditEvent& event);
 
+// Why the policy's audit target would not take an event now, or "": the file target's directory
+// and log judged by the writer's rule without creating either, journald's or syslog's socket
+// without a listener (hardrun doctor).
+std::string audit_target_problem(const policy::Policy& policy);
+
 // Send the event. Returns an error message, or "" on success; never throws: failing to
 // audit must not mask the outcome, the caller decides what to do with the message.
 std::string audit(const policy::Policy& policy, const AuditEvent& event);

@@ -116,3 +116,26 @@ def test_none_target_writes_nothing(runtime, make_bundle, policy_file, tmp_path)
     r = runtime.hardrun("run", "--bundle", b.path, runtime.new_id(), pre=("--hardrun-policy", policy))
     assert r.returncode == 0, r.stderr
     assert json.loads(log.read_text().splitlines()[-1])["outcome"] == "unchanged"
+
+
+def test_the_shipped_logrotate_snippet_rotates_a_log_hardrun_keeps_writing(runtime, make_bundle, policy_file,
+                                                                           tmp_path):
+    log_dir = tmp_path / "log"
+    log = log_dir / "audit.log"
+    policy = policy_file(audit_only_policy(audit={"target": "file", "log": str(log)}))
+    b = make_bundle("true")
+    first, second = runtime.new_id(), runtime.new_id()
+    assert runtime.hardrun("run", "--bundle", b.path, first, pre=("--hardrun-policy", policy)).returncode == 0
+    conf = tmp_path / "logrotate.conf"
+    conf.write_text((REPO / "contrib" / "logrotate" / "hardrun.in").read_text().replace("@AUDIT_LOG@", str(log)))
+    conf.chmod(0o644)
+    r = subprocess.run(["logrotate", "-f", "-s", str(tmp_path / "logrotate.state"), str(conf)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rotated = log_dir / "audit.log.1"
+    assert json.loads(rotated.read_text().splitlines()[-1])["id"] == first
+    assert log.read_text() == "" and oct(log.stat().st_mode & 0o777) == "0o640"
+    # The file logrotate created is one hardrun accepts: the next event lands in it.
+    r = runtime.hardrun("run", "--bundle", b.path, second, pre=("--hardrun-policy", policy))
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    assert [json.loads(l)["id"] for l in log.read_text().splitlines()] == [second]

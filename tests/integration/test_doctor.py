@@ -44,3 +44,29 @@ def test_a_policy_file_others_may_write_fails(hardrun_bin, require_root, policy_
     os.chmod(path, 0o666)
     rc, checks, _ = doctor(hardrun_bin, "--hardrun-policy", path)
     assert rc == 1 and checks["policy"]["status"] == "fail", checks["policy"]
+
+
+def test_the_audit_target_is_judged_by_the_writers_rule(hardrun_bin, require_root, policy_file, tmp_path):
+    def audit_check(**audit):
+        policy = json.loads((REPO / "profiles" / "policy.json").read_text())
+        policy["audit"] = audit
+        _, checks, _ = doctor(hardrun_bin, "--hardrun-policy", policy_file(policy))
+        return checks["audit"]
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    check = audit_check(log=str(shared / "audit.log"))
+    assert check["status"] == "warn" and "writable by group or others" in check["finding"], check
+    # The writer refuses the same directory: the event is lost with a warning.
+    os.chmod(shared, 0o750)
+    assert audit_check(log=str(shared / "audit.log"))["status"] == "pass"
+    assert audit_check(log=str(tmp_path / "new" / "audit.log"))["status"] == "pass"  # created at the first event
+    check = audit_check(log=str(tmp_path / "no" / "such" / "audit.log"))
+    assert check["status"] == "warn" and "missing" in check["finding"], check
+    (shared / "audit.log").symlink_to("/etc/passwd")
+    check = audit_check(log=str(shared / "audit.log"))
+    assert check["status"] == "warn" and "symbolic link" in check["finding"], check
+    check = audit_check(target="none")
+    assert check["status"] == "warn" and check["finding"] == "none", check
+    journal = os.path.exists("/run/systemd/journal/socket")
+    assert (audit_check(target="journal")["status"] == "pass") == journal
