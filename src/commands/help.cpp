@@ -21,8 +21,10 @@ constexpr OwnCommand own_commands[] = {
     {"report", "hardrun report [--json] [--root DIR] [ID...]",
      "running containers against the policy, from their live kernel state (CIS, Pod Security)"},
     {"doctor", "hardrun doctor [--json]", "what this host lets hardrun enforce, before a node is switched over"},
-    {"setup", "hardrun setup docker [--daemon-json FILE] [--name NAME] [--path PATH] [--profile NAME] [--default] [--undo]",
-     "register hardrun as a Docker runtime in daemon.json"},
+    {"setup",
+     "hardrun setup docker [--daemon-json FILE] [--name NAME] [--path PATH] [--profile NAME] [--default] [--undo]\n"
+     "       hardrun setup podman [--conf FILE] [--name NAME] [--path PATH] [--profile NAME] [--default] [--undo]",
+     "register hardrun as a Docker runtime (daemon.json) or a podman runtime (containers.conf)"},
     {"profile", "hardrun profile check FILE | hardrun profile diff A B",
      "validate a seccomp profile, or compare two"},
     {"gc", "hardrun gc [--dry-run]", "remove hardrun's state of containers the runtime no longer knows"},

@@ -2,6 +2,7 @@
 #include "util/file.hpp"
 #include "util/resolve.hpp"
 #include "util/sha256.hpp"
+#include "util/toml_lines.hpp"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -170,4 +171,78 @@ Test(sha256, known_answers)
     // 55 and 56 bytes: the padding boundary.
     cr_assert_eq(sha256_hex(std::string(55, 'a')), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
     cr_assert_eq(sha256_hex(std::string(56, 'a')), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+}
+
+// containers.conf as Debian ships its examples: comments, tables, a multi-line array.
+static const char* containers_conf = R"(# The admin's containers.conf.
+[containers]
+log_driver = "k8s-file"   # a comment after a value
+
+[engine]
+# The runtime by default.
+runtime = "crun"
+conmon_path = [
+    "/usr/bin/conmon",  # ] a bracket in a comment
+    "/usr/libexec/podman/conmon",
+]
+events_logger = """
+multi
+line = "not a key"
+"""
+
+[engine.runtimes]
+runc = ["/usr/sbin/runc"]
+
+[network]
+)";
+
+Test(toml, set_and_erase_keep_every_other_line)
+{
+    TomlLines conf(containers_conf);
+    cr_assert_eq(*conf.value("engine", "runtime"), "\"crun\"");
+    cr_assert_eq(*conf.value("containers", "log_driver"), "\"k8s-file\"   # a comment after a value");
+    cr_assert(!conf.value("engine", "line"), "a line inside a multi-line string is no key");
+    conf.set("engine.runtimes", "hardrun", "[" + toml_string("/usr/local/sbin/hardrun") + "]");
+    conf.set("engine", "runtime", toml_string("hardrun"));
+    std::string text = conf.text();
+    cr_assert(text.find("runc = [\"/usr/sbin/runc\"]\nhardrun = [\"/usr/local/sbin/hardrun\"]\n") != std::string::npos,
+              "%s", text.c_str());
+    cr_assert(text.find("# The runtime by default.\nruntime = \"hardrun\"\nconmon_path") != std::string::npos, "%s",
+              text.c_str());
+    // Undone, the file is the administrator's again, byte for byte but the default we replaced.
+    TomlLines again(text);
+    cr_assert(again.erase("engine.runtimes", "hardrun"));
+    again.set("engine", "runtime", toml_string("crun"));
+    std::string undone = again.text();
+    cr_assert_str_eq(undone.c_str(), containers_conf);
+    cr_assert(!again.erase("engine.runtimes", "hardrun"));
+}
+
+Test(toml, a_missing_table_is_added_and_removed_whole)
+{
+    const std::string original = "# only a comment\n[engine]\nruntime = \"runc\"\n";
+    TomlLines conf(original);
+    conf.set("engine.runtimes", "hardrun", "[\"/h\"]");
+    cr_assert_eq(conf.text(), original + "\n[engine.runtimes]\nhardrun = [\"/h\"]\n");
+    conf.erase("engine.runtimes", "hardrun");
+    cr_assert_eq(conf.text(), original);
+    // A multi-line value is replaced whole; a file without a final newline keeps none.
+    TomlLines multi("[engine.runtimes]\nhardrun = [\n  \"/old\",\n]\nrunc = [\"/r\"]");
+    multi.set("engine.runtimes", "hardrun", "[\"/new\"]");
+    cr_assert_eq(multi.text(), "[engine.runtimes]\nhardrun = [\"/new\"]\nrunc = [\"/r\"]");
+}
+
+Test(toml, forms_it_cannot_edit_are_refused)
+{
+    // The table defined through dotted keys or an inline table: a second definition would make
+    // the file invalid for podman.
+    for (const char* text : {"[engine]\nruntimes.crun = [\"/c\"]\n", "[engine]\nruntimes = { crun = [\"/c\"] }\n",
+                             "engine.runtimes.crun = [\"/c\"]\n"}) {
+        TomlLines conf(text);
+        cr_assert_throw(conf.set("engine.runtimes", "hardrun", "[\"/h\"]"), Error, "%s", text);
+    }
+    cr_assert_throw(TomlLines("[engine\n"), Error);
+    cr_assert_throw(TomlLines("just words\n"), Error);
+    cr_assert_throw(toml_string("a\nb"), Error);
+    cr_assert_eq(toml_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
 }
