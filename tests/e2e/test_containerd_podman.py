@@ -80,6 +80,34 @@ def test_podman_exec_and_refusal(podman):
     assert "hardrun: policy violation" in r.stderr and "pid namespace" in r.stderr, r.stderr
 
 
+def test_podman_finds_hardrun_by_name_from_hardrun_setup_podman(hardrun_bin, tmp_path):
+    """`hardrun setup podman` writes containers.conf; podman then knows the runtime by its name,
+    as its default with --default, and still knows its own runtimes."""
+    import subprocess
+    conf = tmp_path / "containers.conf"
+    original = '# the administrator\'s\n[engine]\nevents_logger = "file"\n'
+    conf.write_text(original)
+    r = subprocess.run([hardrun_bin, "setup", "podman", "--conf", str(conf), "--default"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with daemons.PrivatePodman(containers_conf=str(conf)) as p:
+        image = p.import_image()
+        for flags in (("--runtime", "hardrun"), ()):
+            r = p.podman(*flags, "run", "--rm", "--network", "none", *PODMAN_ULIMITS, image, "sh", "-c", PROBE)
+            assert_hardened(r.stdout, "2048")
+        r = p.podman("--runtime", "runc", "run", "--rm", "--network", "none", *PODMAN_ULIMITS, image,
+                     "grep", "CapBnd", "/proc/self/status")
+        assert cap_hex(DEFAULT_ALLOW) not in r.stdout  # runc alone: podman's default capabilities
+        r = p.podman("run", "--rm", "--pid", "host", *PODMAN_ULIMITS, image, "true", check=False)
+        assert r.returncode != 0 and "hardrun: policy violation" in r.stderr, r.stderr
+    # Undone, podman no longer knows the name.
+    r = subprocess.run([hardrun_bin, "setup", "podman", "--conf", str(conf), "--undo"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert conf.read_text() == original
+    with daemons.PrivatePodman(containers_conf=str(conf)) as p:
+        r = p.podman("--runtime", "hardrun", "info", check=False)
+        assert r.returncode != 0 and 'OCI runtime "hardrun" not found' in r.stderr, r.stderr
+
+
 def test_features_is_runcs(hardrun_bin):
     """containerd and podman read `features` (runc >= 1.1): hardrun answers with runc's JSON."""
     import subprocess

@@ -227,6 +227,70 @@ def test_setup_docker_creates_a_missing_file_and_refuses_a_broken_one(hardrun_bi
     assert r.returncode == 1
 
 
+def setup_podman(hardrun_bin, conf, *args):
+    return subprocess.run([hardrun_bin, "setup", "podman", "--conf", str(conf), *args], capture_output=True, text=True)
+
+
+def test_setup_podman_keeps_every_other_line_and_undoes_exactly(hardrun_bin, tmp_path):
+    conf = tmp_path / "containers.conf"
+    original = ('# The admin\'s own.\n[containers]\npids_limit = 2048  # per container\n\n[engine]\n'
+                'runtime = "crun"\nconmon_path = [\n  "/usr/bin/conmon",\n]\n\n[engine.runtimes]\n'
+                'crun = ["/usr/bin/crun"]\n')
+    conf.write_text(original)
+    r = setup_podman(hardrun_bin, conf, "--default", "--path", "/usr/local/sbin/hardrun")
+    assert r.returncode == 0, r.stderr
+    text = conf.read_text()
+    parsed = tomllib.loads(text)  # still a file podman can read
+    assert parsed["engine"]["runtimes"] == {"crun": ["/usr/bin/crun"], "hardrun": ["/usr/local/sbin/hardrun"]}
+    assert parsed["engine"]["runtime"] == "hardrun" and parsed["containers"]["pids_limit"] == 2048
+    assert "# The admin's own.\n" in text and "pids_limit = 2048  # per container" in text
+    assert "nothing changed" in setup_podman(hardrun_bin, conf, "--default", "--path", "/usr/local/sbin/hardrun").stdout
+    # A profile is a program name for podman (it passes a runtime no arguments).
+    bindir = tmp_path / "sbin"
+    bindir.mkdir()
+    (bindir / "hardrun").write_text("")
+    r = setup_podman(hardrun_bin, conf, "--name", "hardrun-strict", "--profile", "strict", "--path", str(bindir / "hardrun"))
+    assert r.returncode == 1 and "ln -s hardrun" in r.stderr and conf.read_text() == text
+    (bindir / "hardrun-strict").symlink_to("hardrun")
+    r = setup_podman(hardrun_bin, conf, "--name", "hardrun-strict", "--profile", "strict", "--path", str(bindir / "hardrun"))
+    assert r.returncode == 0, r.stderr
+    assert tomllib.loads(conf.read_text())["engine"]["runtimes"]["hardrun-strict"] == [str(bindir / "hardrun-strict")]
+    assert setup_podman(hardrun_bin, conf, "--undo", "--name", "hardrun-strict").returncode == 0
+    assert setup_podman(hardrun_bin, conf, "--undo").returncode == 0
+    # Only the default runtime line differs: it named hardrun, and undo removes what hardrun set.
+    assert conf.read_text() == original.replace('runtime = "crun"\n', "")
+
+
+def test_setup_podman_drop_in_is_created_and_removed_whole(hardrun_bin, tmp_path):
+    dropin = tmp_path / "containers.conf.d" / "hardrun.conf"
+    assert setup_podman(hardrun_bin, dropin).returncode == 0
+    assert tomllib.loads(dropin.read_text()) == {"engine": {"runtimes": {"hardrun": [os.path.realpath(hardrun_bin)]}}}
+    assert oct(dropin.stat().st_mode & 0o777) == "0o644"
+    assert setup_podman(hardrun_bin, dropin, "--undo").returncode == 0
+    assert not dropin.exists()
+    # A form hardrun cannot edit safely is refused, the file left as it was.
+    dotted = tmp_path / "dotted.conf"
+    dotted.write_text('[engine]\nruntimes.crun = ["/usr/bin/crun"]\n')
+    r = setup_podman(hardrun_bin, dotted)
+    assert r.returncode == 1 and "nothing was changed" in r.stderr and "by hand" in r.stderr, r.stderr
+    assert dotted.read_text() == '[engine]\nruntimes.crun = ["/usr/bin/crun"]\n'
+
+
+def test_contrib_podman_conf_names_what_meson_installs(hardrun_bin, tmp_path):
+    shipped = tomllib.loads(open(os.path.join(REPO, "contrib", "podman", "containers.conf")).read())
+    names = ("hardrun", "hardrun-strict", "hardrun-compat", "hardrun-audit")
+    assert shipped == {"engine": {"runtimes": {n: ["/usr/local/sbin/" + n] for n in names}}}
+    # What `hardrun setup podman` writes for each is the same entry.
+    written = tmp_path / "hardrun.conf"
+    sbin = tmp_path / "sbin"
+    sbin.mkdir()
+    for n in names:
+        (sbin / n).write_text("")
+        profile = ("--profile", n.split("-", 1)[1]) if "-" in n else ()
+        assert setup_podman(hardrun_bin, written, "--name", n, *profile, "--path", str(sbin / "hardrun")).returncode == 0
+    assert tomllib.loads(written.read_text().replace(str(sbin), "/usr/local/sbin")) == shipped
+
+
 def test_kubernetes_manifests_match_the_installer(tmp_path):
     classes = list(yaml.safe_load_all(open(os.path.join(REPO, "contrib", "kubernetes", "runtimeclasses.yaml"))))
     assert {c["handler"] for c in classes} == {"hardrun", "hardrun-strict", "hardrun-compat", "hardrun-audit"}

@@ -1089,11 +1089,12 @@ class PrivatePodman(_Private):
 
     log_names = ()
 
-    def __init__(self, runtime=None, storage_driver="overlay", extra_global_args=()):
+    def __init__(self, runtime=None, storage_driver="overlay", extra_global_args=(), containers_conf=None):
         super().__init__()
         self.runtime = runtime
         self.storage_driver = storage_driver
         self.extra_global_args = list(extra_global_args)
+        self.containers_conf = containers_conf  # podman's CONTAINERS_CONF (default: the host's files)
 
     def start(self):
         self._mktemp()
@@ -1121,6 +1122,8 @@ class PrivatePodman(_Private):
         env["XDG_DATA_HOME"] = self.path("home", ".local", "share")
         env.pop("CONTAINERS_CONF", None)
         env.pop("CONTAINERS_STORAGE_CONF", None)
+        if self.containers_conf:
+            env["CONTAINERS_CONF"] = self.containers_conf
         return env
 
     def podman(self, *args, check=True, input=None, timeout=120):

@@ -49,3 +49,29 @@ def test_podman_exec_gets_only_the_allowlist(podman):
         "sleep", "3600")
     r = run("podman", "--runtime", HARDRUN, "exec", "--privileged", "hardrun-guest-exec", "cat", "/proc/self/status")
     assert set(cap_names(proc_status(r.stdout)["CapEff"])) <= set(ALLOW)
+
+
+# `hardrun setup podman` writes /etc/containers/containers.conf.d/hardrun.conf: this podman reads
+# the drop-in, knows the runtime by its name (and as its default with --default), keeps its own.
+def test_podman_runtime_by_name_from_hardrun_setup_podman(podman):
+    dropin = "/etc/containers/containers.conf.d/hardrun.conf"
+    run(HARDRUN, "setup", "podman", "--default")
+    try:
+        for flags in (("--runtime", "hardrun"), ("--runtime", "hardrun-compat"), ()):
+            if flags == ("--runtime", "hardrun-compat"):
+                run(HARDRUN, "setup", "podman", "--name", "hardrun-compat", "--profile", "compat")
+            r = run("podman", *flags, "run", "--rm", "--network", "none", IMAGE, "grep", "CapBnd", "/proc/self/status",
+                    check=False)
+            assert r.returncode == 0, (flags, r.stderr)
+            # compat adds SYS_CHROOT (in podman's defaults) and AUDIT_WRITE (not in them).
+            allowed = ALLOW + ["CAP_SYS_CHROOT"] if "hardrun-compat" in flags else ALLOW
+            assert cap_names(proc_status(r.stdout)["CapBnd"]) == sorted(allowed), flags
+        r = run("podman", "--runtime", "runc", "run", "--rm", "--network", "none", IMAGE, "grep", "CapBnd",
+                "/proc/self/status")
+        assert "CAP_SETFCAP" in cap_names(proc_status(r.stdout)["CapBnd"])  # runc alone: podman's defaults
+    finally:
+        run(HARDRUN, "setup", "podman", "--undo", "--name", "hardrun-compat")
+        run(HARDRUN, "setup", "podman", "--undo")
+    assert not os.path.exists(dropin)
+    r = run("podman", "--runtime", "hardrun", "info", check=False)
+    assert r.returncode != 0 and "hardrun" in r.stderr, r.stderr
