@@ -12,6 +12,7 @@ runtime=(runc)
 test=(busybox-static python3 python3-pytest python3-yaml time docker.io iptables iproute2 containerd podman util-linux debootstrap gcc libc6-dev
       containernetworking-plugins python3-grpcio python3-grpc-tools python3-protobuf strace
       logrotate  # contrib/logrotate
+      debhelper dpkg-dev lintian  # scripts/package.sh: the .deb
       qemu-system-x86 qemu-utils e2fsprogs)  # the host matrix: tests/guest/build-image and run
 
 packages=("${build[@]}" "${runtime[@]}")

@@ -1,12 +1,25 @@
 #!/bin/bash
 # Builds hardrun_<version>_<arch>.deb from the committed tree with Debian's own tools
 # (dpkg-buildpackage -us -uc -b, debian/), then runs lintian on it: any error or warning fails.
-#   scripts/package.sh OUTDIR      the .deb, .changes and lintian's report end up in OUTDIR
+#   scripts/package.sh OUTDIR          the .deb, .changes and lintian's report end up in OUTDIR
+#   scripts/package.sh --cache DIR     the same in DIR/<digest of the tracked files>, built only
+#                                      when that directory has no .deb yet (the host matrix's guests
+#                                      share one build)
+# The last line printed is the .deb's path.
 # Needs (scripts/install-deps.sh installs them): debhelper, dpkg-dev, lintian and the build deps.
 set -euo pipefail
 
-out=${1:?usage: scripts/package.sh OUTDIR}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ${1:-} == --cache ]]; then
+    key=$(cd "$repo" && git ls-files -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+    out=${2:?usage: scripts/package.sh --cache DIR}/$key
+    if compgen -G "$out/hardrun_*.deb" >/dev/null; then
+        ls "$out"/hardrun_*.deb
+        exit 0
+    fi
+else
+    out=${1:?usage: scripts/package.sh OUTDIR | --cache DIR}
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d /var/tmp/hardrun-package.XXXXXX)

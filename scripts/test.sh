@@ -6,8 +6,10 @@
 #   4. integration tests: real containers through hardrun and runc (both builds)
 #   5. a libFuzzer smoke, 20 seconds per harness, 60 in all (clang, sanitizers)
 #   6. end-to-end tests: private dockerd, containerd and podman driving hardrun
-#   7. host matrix: booted Debian guests (bookworm, trixie; tests/guest/run), the distributions'
-#      own Docker, containerd and podman under systemd driving hardrun
+#   7. the Debian package: dpkg-buildpackage, lintian with no error or warning (scripts/package.sh)
+#   8. host matrix: booted Debian guests (bookworm, trixie, sid; tests/guest/run), the
+#      distributions' own Docker, containerd and podman under systemd driving hardrun, and the
+#      .deb installed with apt
 # Needs root for 4 and 5. With CI=true nothing may be skipped. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -93,6 +95,10 @@ fuzz_smoke || failed_steps+=(fuzz)
 
 step "end-to-end tests (private dockerd, containerd, podman)"
 pytest_suite e2e "$repo/build-ci/hardrun" tests/e2e || failed_steps+=(e2e)
+
+step "Debian package (dpkg-buildpackage, lintian: no error, no warning)"
+# Built once here; the guests install this very .deb (tests/guest/checks/test_deb.py).
+scripts/package.sh --cache "$repo/build-guest/deb" || failed_steps+=(package)
 
 step "host matrix (booted Debian guests)"
 # One guest after the other: each emulated guest (TCG on this machine) takes both cores. A guest
