@@ -184,7 +184,7 @@ MountOf mount_of(int fd, const std::string& path)
     return m;
 }
 
-UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive)
+UniqueFd plain_copy(int fd, const std::string& path, bool recursive)
 {
     unsigned rec = recursive ? AT_RECURSIVE : 0;
     UniqueFd tree(open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
@@ -192,10 +192,19 @@ UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursi
         throw system_error("cannot copy the mount of " + path, errno);
     // Private: nothing mounted later under the source reaches the container through this copy.
     struct mount_attr attr {};
+    attr.propagation = MS_PRIVATE;
+    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0)
+        throw system_error("cannot make the copy of " + path + " private", errno);
+    return tree;
+}
+
+UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursive)
+{
+    UniqueFd tree = plain_copy(fd, path, recursive);
+    struct mount_attr attr {};
     attr.attr_set = MOUNT_ATTR_IDMAP;
     attr.userns_fd = uint64_t(userns);
-    attr.propagation = MS_PRIVATE;
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0) {
+    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) != 0) {
         int err = errno;
         std::string fstype = fs_type_of(fd);
         std::string on = " on Linux " + kernel_release() + " (mount_setattr MOUNT_ATTR_IDMAP: " + strerror(err) + ")";
@@ -208,19 +217,6 @@ UniqueFd idmapped_copy(int fd, const std::string& path, int userns, bool recursi
             throw NotIdmappable("cannot idmap " + path + ": " + why);
         throw Error("cannot idmap " + path + ": " + why);
     }
-    return tree;
-}
-
-UniqueFd plain_copy(int fd, const std::string& path, bool recursive)
-{
-    unsigned rec = recursive ? AT_RECURSIVE : 0;
-    UniqueFd tree(open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
-    if (!tree)
-        throw system_error("cannot copy the mount of " + path, errno);
-    struct mount_attr attr {};
-    attr.propagation = MS_PRIVATE;
-    if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0)
-        throw system_error("cannot make the copy of " + path + " private", errno);
     return tree;
 }
 
