@@ -15,6 +15,7 @@
 #include "state/state.hpp"
 #include "util/error.hpp"
 
+#include <dirent.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -120,7 +121,14 @@ void cgroups(std::vector<Finding>& out)
         std::string controllers = first_line("/sys/fs/cgroup/cgroup.controllers");
         bool pids = controllers.find("pids") != std::string::npos;
         bool memory = controllers.find("memory") != std::string::npos;
-        bool swap = exists("/sys/fs/cgroup/system.slice/memory.swap.max") || exists("/sys/fs/cgroup/init.scope/memory.swap.max");
+        // memory.swap.max is in every non-root cgroup when swap is accounted (the root has none).
+        bool swap = false;
+        if (DIR* root = opendir("/sys/fs/cgroup")) {
+            while (dirent* e = readdir(root))
+                swap = swap || (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+                                exists(std::string("/sys/fs/cgroup/") + e->d_name + "/memory.swap.max"));
+            closedir(root);
+        }
         Status s = pids && memory ? (swap ? Status::pass : Status::warn) : Status::fail;
         out.push_back({"cgroup", s, "v2 (controllers: " + controllers + ")" + (swap ? ", swap accounting on" : ", no swap accounting"),
                        !(pids && memory) ? "the pids and memory controllers must be enabled for the limits to hold"
@@ -163,7 +171,7 @@ void seccomp(std::vector<Finding>& out)
     std::string line;
     bool filters = false;
     while (std::getline(status, line))
-        filters = filters || line.rfind("Seccomp_filters:", 0) == 0 || line.rfind("Seccomp:", 0) == 0;
+        filters = filters || line.rfind("Seccomp_filters:", 0) == 0;  // only with CONFIG_SECCOMP_FILTER
     const scmp_version* v = seccomp_version();
     std::string lib = "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
     out.push_back({"seccomp", filters ? Status::pass : Status::fail, (filters ? "the kernel filters system calls; " : "no seccomp in this kernel; ") + lib,
