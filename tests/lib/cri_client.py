@@ -122,14 +122,38 @@ class CriClient:
 
     # containers
 
-    def container_config(self, name, image, args, security=None, resources=None, annotations=None):
+    def userns(self, host_id, length=65536):
+        """A pod's user namespace as kubelet sends it for hostUsers: false: mode POD, container ids
+        0..length-1 on host ids host_id.. (the same mapping for uids and gids)."""
+        pb = self.pb
+        mapping = pb.IDMapping(host_id=host_id, container_id=0, length=length)
+        return pb.UserNamespace(mode=pb.POD, uids=[mapping], gids=[mapping])
+
+    def namespace_options(self, userns=None):
+        """kubelet's: network and ipc of the pod, pid of the container; and the pod's userns."""
+        pb = self.pb
+        options = pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD)
+        if userns is not None:
+            options.userns_options.CopyFrom(userns)
+        return options
+
+    def mount(self, host_path, container_path, readonly=False, userns=None):
+        """A volume; in a user-namespaced pod kubelet asks for it idmapped with the pod's mappings."""
+        pb = self.pb
+        m = pb.Mount(container_path=container_path, host_path=host_path, readonly=readonly)
+        if userns is not None:
+            m.uid_mappings.extend(userns.uids)
+            m.gid_mappings.extend(userns.gids)
+        return m
+
+    def container_config(self, name, image, args, security=None, resources=None, annotations=None, mounts=()):
         pb = self.pb
         security = security or pb.LinuxContainerSecurityContext()
         if not security.HasField("namespace_options"):
-            security.namespace_options.CopyFrom(pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
+            security.namespace_options.CopyFrom(self.namespace_options())
         return pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=0), image=pb.ImageSpec(image=image),
-            args=list(args), log_path="%s.log" % name, annotations=dict(annotations or {}),
+            args=list(args), log_path="%s.log" % name, annotations=dict(annotations or {}), mounts=list(mounts),
             linux=pb.LinuxContainerConfig(security_context=security, resources=resources))
 
     def create_container(self, pod_id, config):

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from guestlib import (ALLOW, CRI_IMAGE, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, docker_ok, proc_status,
+from guestlib import (ALLOW, CRI_IMAGE, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, proc_status, restart_docker,
                       run, wait_for)
 from test_cri import CONFIG, container_pid, cri  # noqa: F401  (cri: the module's CRI fixture)
 
@@ -61,8 +61,7 @@ def ran_by_crun(cid):
 if CRUN:
     def test_docker_through_hardrun_then_crun(docker, crun_profile):
         run(HARDRUN, "setup", "docker", "--name", crun_profile, "--profile", "crun")
-        run("systemctl", "restart", "docker.service")
-        wait_for("docker.service after restart", docker_ok)
+        restart_docker()
         try:
             assert_hardened(docker.run_sh(PROBE, runtime=crun_profile))
             cid = docker.start(runtime=crun_profile)
@@ -76,8 +75,7 @@ if CRUN:
             docker("rm", "-f", cid)
         finally:
             run(HARDRUN, "setup", "docker", "--undo", "--name", crun_profile)
-            run("systemctl", "restart", "docker.service")
-            wait_for("docker.service after restart", docker_ok)
+            restart_docker()
 
     def test_podman_through_hardrun_then_crun(crun_profile):
         if run("podman", "image", "exists", IMAGE, check=False).returncode != 0:
@@ -101,6 +99,7 @@ if CRUN:
                 '  BinaryName = "%s"' % LINK,
                 "  SystemdCgroup = true",
                 ""]))
+        run("systemctl", "reset-failed", "containerd.service", check=False)
         run("systemctl", "restart", "containerd.service")
 
         def ready():
@@ -111,7 +110,9 @@ if CRUN:
                 return False
         wait_for("containerd's CRI", ready)
         os.makedirs("/var/log/pods/hardrun-crun", exist_ok=True)
-        pod = cri.run_pod(cri.pod_config("crun", "/var/log/pods/hardrun-crun"), crun_profile)
+        config = cri.pod_config("crun", "/var/log/pods/hardrun-crun")
+        config.linux.cgroup_parent = "hardrunguest.slice"  # kubelet's systemd driver names a slice
+        pod = cri.run_pod(config, crun_profile)
         cid = cri.create_container(pod, cri.container_config("app", CRI_IMAGE, ["sleep", "3600"]))
         cri.start_container(cid)
         pid = container_pid(cri, cid)

@@ -6,14 +6,9 @@ import glob
 import json
 import os
 
-from guestlib import ALLOW, IMAGE, IN, cap_names, docker_ok, proc_status, read, run, wait_for
+from guestlib import ALLOW, IMAGE, IN, cap_names, proc_status, read, restart_docker, run
 
 APT = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confold")
-
-
-def restart_docker():
-    run("systemctl", "restart", "docker.service")
-    wait_for("docker.service after restart", docker_ok)
 
 
 def test_deb_installs_registers_runs_and_is_removed_cleanly(docker):
