@@ -36,7 +36,11 @@
 //    after the flags, wherever they stand). Refused: shared propagation (rshared, shared; and
 //    linux.rootfsPropagation), which would carry mounts between the container and the host;
 //    idmapped mounts ("idmap", "ridmap", X-mount.idmap, a mount's uidMappings/gidMappings),
-//    which map who owns the host's files; "remount" and "move", which act on another mount.
+//    which map who owns the host's files, but for a bind mount idmapped with exactly the
+//    mappings of the container's own user namespace (what kubelet asks for the volumes of a pod
+//    with hostUsers: false): through it the pod's root owns what host root owns under the
+//    source, no more than a container without a user namespace gets from the same bind, and
+//    the source is judged as any other; "remount" and "move", which act on another mount.
 //  - The root filesystem (root.path, resolved the same way) must not be or contain a denied
 //    path, nor lie under one, except under an engine's data root (where engines keep rootfs).
 // A denied mount is refused, not dropped: removing a mount the caller asked for would start a
@@ -277,6 +281,33 @@ std::vector<std::pair<std::string, bool>> overlay_dirs(const json::Value* option
     return out;
 }
 
+// Whether a mount's uidMappings (or gidMappings) are, as a set, the user namespace's `ranges`.
+bool same_mappings(json::Value& list, const std::string& where, std::vector<live::IdRange> ranges)
+{
+    std::vector<live::IdRange> asked;
+    for (size_t i = 0; i < list.items().size(); ++i) {
+        std::string w;
+        json::Value& m = spec::object_item(list, i, where, w);
+        std::optional<int64_t> values[3];
+        const char* keys[3] = {"containerID", "hostID", "size"};
+        for (int k = 0; k < 3; ++k) {
+            json::Value* v = spec::field(m, keys[k], json::Kind::number, w);
+            values[k] = v ? v->as_int64() : std::nullopt;
+            if (!values[k] || *values[k] < 0 || *values[k] > 0xffffffffll)
+                throw Error(w + " must have integer containerID, hostID and size");
+        }
+        asked.push_back({uint32_t(*values[0]), uint32_t(*values[1]), uint32_t(*values[2])});
+    }
+    auto order = [](const live::IdRange& a, const live::IdRange& b) {
+        return std::tie(a.inside, a.outside, a.count) < std::tie(b.inside, b.outside, b.count);
+    };
+    std::sort(asked.begin(), asked.end(), order);
+    std::sort(ranges.begin(), ranges.end(), order);
+    return std::equal(asked.begin(), asked.end(), ranges.begin(), ranges.end(), [](const live::IdRange& a, const live::IdRange& b) {
+        return a.inside == b.inside && a.outside == b.outside && a.count == b.count;
+    });
+}
+
 class MountJudge {
 public:
     MountJudge(const policy::Policy& policy, const Context& context, Report& report)
@@ -405,8 +436,14 @@ void MountJudge::mount(json::Value& mount, size_t index, const std::string& wher
         spec::OptionEffect e = spec::option_effect(s);
         if (s.find(',') != std::string::npos)
             decision_.refuse(at, "\"" + s + "\" holds a comma: the filesystem would read it as several options");
-        else if (lower == "idmap" || lower == "ridmap" || lower.rfind("x-mount.idmap", 0) == 0)
-            decision_.refuse(at, "\"" + s + "\" asks for an idmapped mount, which decides who owns the host's files");
+        else if (lower == "idmap" || lower == "ridmap" || lower.rfind("x-mount.idmap", 0) == 0) {
+            // runc maps "idmap"/"ridmap" with the mount's mappings (judged below), or the
+            // container's user namespace's without.
+            bool runc_idmap = lower == "idmap" || lower == "ridmap";
+            if (!(runc_idmap && bind && report_.own_user_namespace))
+                decision_.refuse(at, "\"" + s + "\" asks for an idmapped mount, which decides who owns the host's "
+                                     "files (only a bind with the container's own user namespace's mappings may)");
+        }
         else if (e.set & MS_SHARED)
             decision_.refuse(at, "\"" + s + "\" would share mounts between the container and the host");
         else if ((e.set | e.cleared) & (MS_REMOUNT | MS_MOVE))
@@ -414,9 +451,18 @@ void MountJudge::mount(json::Value& mount, size_t index, const std::string& wher
     }
     for (const char* key : {"uidMappings", "gidMappings"}) {
         json::Value* maps = spec::field(mount, key, json::Kind::array, where);
-        if (maps && !maps->items().empty())
-            decision_.refuse(spec::child_path(where, key),
-                             "an idmapped mount, which decides who owns the host's files, is not allowed");
+        if (!maps || maps->items().empty())
+            continue;
+        const std::string at = spec::child_path(where, key);
+        const live::UserNamespaceMaps* own = report_.own_user_namespace ? &*report_.own_user_namespace : nullptr;
+        if (!own)
+            decision_.refuse(at, "an idmapped mount, which decides who owns the host's files, is not allowed in a "
+                                 "container without a user namespace of its own");
+        else if (!bind)
+            decision_.refuse(at, "only a bind mount may be idmapped");
+        else if (!same_mappings(*maps, at, std::string_view(key) == "uidMappings" ? own->uid : own->gid))
+            decision_.refuse(at, "an idmapped mount whose mappings are not the container's user namespace's, which "
+                                 "would decide who owns the host's files");
     }
 
     bool read_only = false;

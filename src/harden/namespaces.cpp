@@ -142,7 +142,9 @@ void namespaces(json::Value& config, const policy::Policy& policy, const Context
                 decision.refuse(entry_path + "/path", why);
     }
     // The namespaces above are the ones a container may own; a user or time namespace by path is
-    // only a pod member's own sandbox's (Kubernetes' hostUsers: false).
+    // only a pod member's own sandbox's (Kubernetes' hostUsers: false), or a user namespace no
+    // process is in yet: the one containerd 2.x pins for a pod before its sandbox starts (the
+    // userNamespace control reads its mappings and refuses one that reaches host root).
     for (size_t i = 0; list && i < list->items().size(); ++i) {
         std::string where;
         json::Value& ns = spec::object_item(*list, i, "/linux/namespaces", where);
@@ -152,6 +154,9 @@ void namespaces(json::Value& config, const policy::Policy& policy, const Context
             continue;
         const std::string proc = type->as_string() == "user" ? "user" : "time";
         if (pause > 0 && same_inode(path->as_string(), "/proc/" + std::to_string(pause) + "/ns/" + proc))
+            continue;
+        if (proc == "user" && pause == 0 && !same_inode(path->as_string(), "/proc/self/ns/user") &&
+            !occupant(path->as_string(), "user"))
             continue;
         decision.refuse(where + "/path", "joins the " + type->as_string() + " namespace of another process (" +
                                              path->as_string() + "); only a Kubernetes pod member may join its own "

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "idmap/idmap.hpp"
+#include "live/userns.hpp"
 #include "policy/policy.hpp"
 
 #include <map>
@@ -29,6 +30,11 @@ struct Report {
     // Set when the userNamespace control added a user namespace: the image and the bind sources
     // must be idmapped to this range before the runtime starts (idmap/container.cpp).
     std::optional<idmap::IdRange> user_namespace_added;
+    // Set when the config has a user namespace of its own that the userNamespace control accepted
+    // (Kubernetes' hostUsers: false, Docker's userns-remap): its mappings as the kernel has them
+    // (joined by path) or as the config states them. The mounts control lets a bind mount be
+    // idmapped with exactly these.
+    std::optional<live::UserNamespaceMaps> own_user_namespace;
     // root.path and the bind sources (by index in "mounts") as the rootfs and mounts controls
     // resolved and checked them. The idmap step opens exactly these paths, refusing symlinks, so
     // a path swapped for a symlink after the check fails instead of being mounted.

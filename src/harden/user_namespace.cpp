@@ -19,7 +19,6 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
 
 namespace hardrun::harden {
 namespace {
@@ -30,57 +29,55 @@ bool has_type(json::Value& item, const std::string& where, const char* type)
     return t && t->as_string() == type;
 }
 
-// "0 100000 65536" lines of /proc/PID/uid_map.
-bool map_reaches_host_root(const std::string& file)
-{
-    std::ifstream in(file);
-    if (!in)
-        return true;  // cannot tell: treat as unsafe
-    uint64_t inside = 0, outside = 0, size = 0;  // a range starting above 0 cannot reach 0
-    while (in >> inside >> outside >> size)
-        if (outside == 0)
-            return true;
-    return false;
-}
-
-// Refusal reason for a config's own user namespace, "" when it is acceptable.
-std::string unsafe_user_namespace(json::Value& linux, json::Value& entry, const std::string& where)
+// A config's own user namespace, judged: refused (the reason returned) when it is the host's or
+// some id maps to host id 0; else its mappings are set in `maps`.
+std::string unsafe_user_namespace(json::Value& linux, json::Value& entry, const std::string& where,
+                                  std::optional<live::UserNamespaceMaps>& maps)
 {
     json::Value* path = spec::field(entry, "path", json::Kind::string, where);
-    if (path) {
-        // Joining an existing one: its mappings are the kernel's, read from its owner process.
+    if (path && !path->as_string().empty()) {
+        // Joining an existing one (a pod member its sandbox's, a sandbox the one containerd 2.x
+        // pinned for it): its mappings are the kernel's, read from inside it.
         const std::string& p = path->as_string();
         struct stat own {}, other {};
         if (stat("/proc/self/ns/user", &own) == 0 && stat(p.c_str(), &other) == 0 && own.st_dev == other.st_dev &&
             own.st_ino == other.st_ino)
             return "joins the host's user namespace (" + p + ")";
-        std::string prefix = "/proc/";
-        size_t end = p.size() >= 8 ? p.size() - 8 : 0;
-        if (p.rfind(prefix, 0) != 0 || p.compare(end, 8, "/ns/user") != 0)
-            return "joins the user namespace " + p + ", whose mappings hardrun cannot check (name it as /proc/PID/ns/user)";
-        std::string pid_dir = p.substr(0, end);
-        if (map_reaches_host_root(pid_dir + "/uid_map") || map_reaches_host_root(pid_dir + "/gid_map"))
-            return "joins the user namespace " + p + ", which maps an id to host root (or is gone)";
+        live::UserNamespaceMaps joined;
+        try {
+            joined = live::read_user_namespace(p);
+        } catch (const Error& e) {
+            return "joins the user namespace " + p + ", whose mappings hardrun cannot read: " + e.what();
+        }
+        if (joined.reaches_host_root())
+            return "joins the user namespace " + p + ", which maps an id to host root";
+        maps = std::move(joined);
         return "";
     }
+    live::UserNamespaceMaps stated;
     for (const char* key : {"uidMappings", "gidMappings"}) {
-        json::Value* maps = spec::field(linux, key, json::Kind::array, "/linux");
+        json::Value* list = spec::field(linux, key, json::Kind::array, "/linux");
         std::string list_where = std::string("/linux/") + key;
-        if (!maps || maps->items().empty())
+        if (!list || list->items().empty())
             return "has a user namespace without " + std::string(key);
-        for (size_t i = 0; i < maps->items().size(); ++i) {
+        for (size_t i = 0; i < list->items().size(); ++i) {
             std::string w;
-            json::Value& m = spec::object_item(*maps, i, list_where, w);
+            json::Value& m = spec::object_item(*list, i, list_where, w);
+            json::Value* inside = spec::field(m, "containerID", json::Kind::number, w);
             json::Value* host = spec::field(m, "hostID", json::Kind::number, w);
             json::Value* size = spec::field(m, "size", json::Kind::number, w);
+            int64_t c = inside && inside->as_int64() ? *inside->as_int64() : -1;
             int64_t h = host && host->as_int64() ? *host->as_int64() : -1;
             int64_t s = size && size->as_int64() ? *size->as_int64() : -1;
-            if (h < 0 || s <= 0 || h > 0xffffffffll || s > 0xffffffffll)
-                throw Error(w + " must have integer hostID and size");
+            if (c < 0 || h < 0 || s <= 0 || c > 0xffffffffll || h > 0xffffffffll || s > 0xffffffffll)
+                throw Error(w + " must have integer containerID, hostID and size");
             if (h == 0)
                 return "maps container ids to host root (" + w + " has hostID 0)";
+            (std::string_view(key) == "uidMappings" ? stated.uid : stated.gid)
+                .push_back({uint32_t(c), uint32_t(h), uint32_t(s)});
         }
     }
+    maps = std::move(stated);
     return "";
 }
 
@@ -189,9 +186,12 @@ void user_namespace(json::Value& config, const policy::Policy& policy, const Con
         if (!has_type(ns, w, "user"))
             continue;
         // The caller's own: checked whatever the mode, since it decides who root is on the host.
-        std::string unsafe = unsafe_user_namespace(*linux, ns, w);
+        std::optional<live::UserNamespaceMaps> maps;
+        std::string unsafe = unsafe_user_namespace(*linux, ns, w, maps);
         if (!unsafe.empty())
             decision.refuse(w, unsafe);
+        else
+            report.own_user_namespace = std::move(maps);
         return;
     }
 

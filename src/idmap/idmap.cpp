@@ -10,6 +10,7 @@
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -96,12 +97,18 @@ std::string context_messages(int fs)
 UniqueFd user_namespace(const IdRange& range)
 {
     Helper helper;
+    const pid_t parent = getpid();
     // fork() with a new user namespace: the child only has to exist while the maps are
     // written and its namespace is opened.
     helper.pid = pid_t(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (helper.pid < 0)
         throw system_error("cannot create a user namespace for the idmapped mounts", errno);
     if (helper.pid == 0) {
+        // It must not outlive hardrun (killed by the engine's SIGTERM mid-create): it holds
+        // hardrun's descriptors, the container's lock among them, and would pause forever.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
         for (;;)
             pause();
     }

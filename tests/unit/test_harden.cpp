@@ -1104,6 +1104,38 @@ Test(rootfs, scratch_tmpfs_only_where_a_configs_own_user_namespace_can_mount_it)
     }));
 }
 
+Test(mounts, a_bind_idmapped_with_the_containers_own_user_namespace_is_allowed)
+{
+    // A pod with hostUsers: false: kubelet asks for its volumes idmapped with the pod's mappings.
+    system("rm -rf /tmp/hardrun-unit-idmapvol && mkdir -p /tmp/hardrun-unit-idmapvol/rootfs /srv/hardrun-unit-vol");
+    const std::string map = R"([{"containerID":0,"hostID":655360,"size":65536}])";
+    auto config_of = [&](const std::string& mount_maps, const std::string& options, bool own_userns) {
+        std::string userns = own_userns ? R"(,{"type":"user"}],"uidMappings":)" + map + R"(,"gidMappings":)" + map : "]";
+        return json::parse(
+            R"({"process":{"args":["sh"]},"root":{"path":"rootfs"},"mounts":[{"destination":"/cache","type":"bind",)"
+            R"("source":"/srv/hardrun-unit-vol","options":["rbind")" + options + "]" + mount_maps + "}],"
+            R"("linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"},)"
+            R"({"type":"cgroup"})" + userns + "}}");
+    };
+    const std::string same = R"(,"uidMappings":)" + map + R"(,"gidMappings":)" + map;
+    auto refused = [&](json::Value config) {
+        harden::Report r = harden::harden_config(config, default_policy(), test::context("id", "/tmp/hardrun-unit-idmapvol"));
+        return refused_at(r, "/mounts/0/uidMappings") || refused_at(r, "/mounts/0/gidMappings") ||
+               refused_at(r, "/mounts/0/options/1");
+    };
+    cr_assert(!refused(config_of(same, "", true)));
+    cr_assert(!refused(config_of("", R"(,"idmap")", true)));  // runc: the container's own mappings
+    // Other mappings than the user namespace's: they would decide who owns the host's files.
+    cr_assert(refused(config_of(R"(,"uidMappings":[{"containerID":0,"hostID":0,"size":65536}],"gidMappings":)" + map, "",
+                                true)));
+    cr_assert(refused(config_of(R"(,"uidMappings":)" + map + R"(,"gidMappings":[{"containerID":0,"hostID":1000,"size":1}])",
+                                "", true)));
+    // No user namespace of its own (hardrun adds one; the engine asked for no idmapped volume).
+    cr_assert(refused(config_of(same, "", false)));
+    cr_assert(refused(config_of("", R"(,"idmap")", false)));
+    system("rm -rf /tmp/hardrun-unit-idmapvol /srv/hardrun-unit-vol");
+}
+
 Test(mounts, root_filesystem_in_a_system_tree_is_refused)
 {
     for (const char* path : {"/usr", "/usr/local", "/var/log", "/opt/x", "/lib"}) {

@@ -6,6 +6,8 @@
 #include "spec/cgroups_path.hpp"
 #include "live/mounts.hpp"
 #include "live/proc.hpp"
+#include "live/userns.hpp"
+#include "idmap/idmap.hpp"
 #include "spec/capability_names.hpp"
 #include "util/error.hpp"
 
@@ -352,4 +354,26 @@ Test(cgroups_path, an_occupied_cgroup_is_found_an_absent_one_is_not)
     cr_assert(self.has_value());
     cr_assert(self->find("pid ") == 0, "%s", self->c_str());
     cr_assert(!hardrun::live::cgroup_occupant("/hardrun-unit-no-such-cgroup/x", false));
+}
+
+Test(live, user_namespace_mappings_are_read_from_inside_it)
+{
+    if (geteuid() != 0)
+        cr_skip_test("creating a user namespace with chosen mappings needs root");
+    // A user namespace no process is in (as containerd 2.x pins one for a pod), named by a path.
+    hardrun::UniqueFd ns = hardrun::idmap::user_namespace({200000, 300000, 65536});
+    std::string path = "/proc/self/fd/" + std::to_string(ns.get());
+    UserNamespaceMaps maps = read_user_namespace(path);
+    cr_assert_eq(maps.uid.size(), 1u);
+    cr_assert_eq(maps.uid[0].inside, 0u);
+    cr_assert_eq(maps.uid[0].outside, 200000u);
+    cr_assert_eq(maps.gid[0].outside, 300000u);
+    cr_assert_eq(maps.uid[0].count, 65536u);
+    cr_assert(!maps.reaches_host_root());
+    UserNamespaceMaps to_root;
+    to_root.gid.push_back(IdRange{0, 0, 1});
+    cr_assert(to_root.reaches_host_root());
+    // Not a user namespace: refused with the reason.
+    cr_assert_throw(read_user_namespace("/proc/self/ns/net"), Error);
+    cr_assert_throw(read_user_namespace("/nonexistent"), Error);
 }
