@@ -131,6 +131,7 @@ if containerd_major() >= 2:
         userns = cri.userns(KUBELET_HOST_ID)
         config = cri.pod_config("userns", "/var/log/pods/hardrun-userns",
                                 namespace_options=cri.namespace_options(userns))
+        config.linux.cgroup_parent = "hardrunguest.slice"  # kubelet's systemd driver names a slice
         os.makedirs("/var/log/pods/hardrun-userns", exist_ok=True)
         pod = cri.run_pod(config, "hardrun")
         empty, projected = kubelet_volumes(config.metadata.uid)
@@ -191,6 +192,7 @@ if containerd_major() >= 2:
         os.makedirs("/var/log/pods/hardrun-strict", exist_ok=True)
         userns = cri.userns(KUBELET_HOST_ID + 65536)
         config = cri.pod_config("strict", "/var/log/pods/hardrun-strict", namespace_options=cri.namespace_options(userns))
+        config.linux.cgroup_parent = "hardrunguest.slice"
         pod = cri.run_pod(config, "hardrun-strict")
         security = cri.pb.LinuxContainerSecurityContext(namespace_options=cri.namespace_options(userns))
         cid = cri.create_container(pod, cri.container_config("app", CRI_IMAGE, ["sleep", "3600"], security=security))
@@ -200,13 +202,16 @@ if containerd_major() >= 2:
         # Without hostUsers: false, strict refuses the pod and says what to set.
         from cri_client import CriError
         with pytest.raises(CriError) as refused:
-            cri.run_pod(cri.pod_config("strict-host", "/var/log/pods/hardrun-strict"), "hardrun-strict")
+            host_users = cri.pod_config("strict-host", "/var/log/pods/hardrun-strict")
+            host_users.linux.cgroup_parent = "hardrunguest.slice"
+            cri.run_pod(host_users, "hardrun-strict")
         assert "hostUsers" in refused.value.details, refused.value.details
 
     def test_a_mapping_that_reaches_host_root_is_refused(cri):
         from cri_client import CriError
         os.makedirs("/var/log/pods/hardrun-root", exist_ok=True)
         config = cri.pod_config("root", "/var/log/pods/hardrun-root", namespace_options=cri.namespace_options(cri.userns(0)))
+        config.linux.cgroup_parent = "hardrunguest.slice"
         with pytest.raises(CriError) as refused:
             cri.run_pod(config, "hardrun")
         assert "hardrun" in refused.value.details and "0" in refused.value.details, refused.value.details
