@@ -67,6 +67,18 @@ def docker_ok():
     return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
 
+def reload_docker(runtime, present=True):
+    """Have dockerd reread daemon.json's runtimes (SIGHUP, docker.service's ExecReload: a reload
+    keeps the daemon and its containers; a restart takes 20-30 s under TCG), then wait until
+    `runtime` is, or is no longer, one of its runtimes."""
+    run("systemctl", "reload", "docker.service")
+
+    def seen():
+        r = subprocess.run(["docker", "info", "--format", "{{json .Runtimes}}"], capture_output=True, text=True)
+        return r.returncode == 0 and (runtime in json.loads(r.stdout)) == present
+    wait_for("dockerd to %s runtime %s" % ("know" if present else "forget", runtime), seen, 60)
+
+
 def restart_docker():
     """Restart docker.service for a changed daemon.json. The tests restart it more often than
     systemd's start limit (3 in 60 s) allows a unit; reset-failed clears the count."""

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from guestlib import (ALLOW, CRI_IMAGE, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, proc_status, restart_docker,
+from guestlib import (ALLOW, CRI_IMAGE, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, proc_status, reload_docker,
                       run, wait_for)
 from test_cri import CONFIG, container_pid, cri  # noqa: F401  (cri: the module's CRI fixture)
 
@@ -61,7 +61,7 @@ def ran_by_crun(cid):
 if CRUN:
     def test_docker_through_hardrun_then_crun(docker, crun_profile):
         run(HARDRUN, "setup", "docker", "--name", crun_profile, "--profile", "crun")
-        restart_docker()
+        reload_docker(crun_profile)
         try:
             assert_hardened(docker.run_sh(PROBE, runtime=crun_profile))
             cid = docker.start(runtime=crun_profile)
@@ -75,7 +75,7 @@ if CRUN:
             docker("rm", "-f", cid)
         finally:
             run(HARDRUN, "setup", "docker", "--undo", "--name", crun_profile)
-            restart_docker()
+            reload_docker(crun_profile, present=False)
 
     def test_podman_through_hardrun_then_crun(crun_profile):
         if run("podman", "image", "exists", IMAGE, check=False).returncode != 0:

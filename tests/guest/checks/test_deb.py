@@ -6,7 +6,7 @@ import glob
 import json
 import os
 
-from guestlib import ALLOW, IMAGE, IN, cap_names, proc_status, read, restart_docker, run
+from guestlib import ALLOW, IMAGE, IN, cap_names, proc_status, read, reload_docker, restart_docker, run
 
 APT = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confold")
 
@@ -32,7 +32,7 @@ def test_deb_installs_registers_runs_and_is_removed_cleanly(docker):
         assert policy["finding"].startswith("/usr/share/hardrun/profiles/strict.json "), policy
         r = run("/usr/sbin/hardrun", "setup", "docker", "--name", "hardrun-deb")
         assert "/usr/sbin/hardrun" in json.load(open("/etc/docker/daemon.json"))["runtimes"]["hardrun-deb"]["path"]
-        restart_docker()
+        reload_docker("hardrun-deb")
         status = proc_status(docker.run_sh("cat /proc/1/status", runtime="hardrun-deb"))
         assert cap_names(status["CapBnd"]) == sorted(ALLOW) and status["NoNewPrivs"].strip() == "1"
 
@@ -50,5 +50,5 @@ def test_deb_installs_registers_runs_and_is_removed_cleanly(docker):
     finally:
         run("/usr/local/sbin/hardrun", "setup", "docker", "--undo", "--name", "hardrun-deb")
         run(*APT, "purge", "hardrun", check=False)
-        restart_docker()
+        reload_docker("hardrun-deb", present=False)
     assert run("dpkg-query", "-W", "-f", "${Status}", "hardrun", check=False).stdout.strip() in ("", "unknown ok not-installed")
