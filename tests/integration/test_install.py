@@ -183,9 +183,14 @@ def test_binary_root_names_the_binaries_where_a_containerd_beside_the_installer_
         assert binary == str(root / "usr" / "local" / "sbin" / name) and os.access(binary, os.X_OK)
 
 
+def hardrun_setup(hardrun_bin, engine, file, *args):
+    """`hardrun setup ENGINE` on FILE (docker: --daemon-json, podman: --conf)."""
+    flag = "--daemon-json" if engine == "docker" else "--conf"
+    return subprocess.run([hardrun_bin, "setup", engine, flag, str(file), *args], capture_output=True, text=True)
+
+
 def setup_docker(hardrun_bin, daemon_json, *args):
-    return subprocess.run([hardrun_bin, "setup", "docker", "--daemon-json", str(daemon_json), *args],
-                          capture_output=True, text=True)
+    return hardrun_setup(hardrun_bin, "docker", daemon_json, *args)
 
 
 def test_setup_docker_keeps_every_other_key_and_undoes_exactly(hardrun_bin, tmp_path):
@@ -228,7 +233,7 @@ def test_setup_docker_creates_a_missing_file_and_refuses_a_broken_one(hardrun_bi
 
 
 def setup_podman(hardrun_bin, conf, *args):
-    return subprocess.run([hardrun_bin, "setup", "podman", "--conf", str(conf), *args], capture_output=True, text=True)
+    return hardrun_setup(hardrun_bin, "podman", conf, *args)
 
 
 def test_setup_podman_keeps_every_other_line_and_undoes_exactly(hardrun_bin, tmp_path):

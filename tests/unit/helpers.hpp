@@ -3,7 +3,9 @@
 
 #include "harden/pipeline.hpp"
 
+#include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,6 +15,14 @@
 #include <vector>
 
 namespace test {
+
+// A fresh directory under /tmp (the test removes what it made).
+inline std::string temp_dir()
+{
+    char path[] = "/tmp/hardrun-unit-XXXXXX";
+    cr_assert(mkdtemp(path));
+    return path;
+}
 
 inline std::string fixtures_dir()
 {

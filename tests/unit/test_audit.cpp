@@ -5,6 +5,8 @@
 #include "log/journal.hpp"
 #include "policy/policy.hpp"
 
+#include "helpers.hpp"
+
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -22,13 +24,6 @@
 using namespace hardrun;
 
 namespace {
-
-std::string temp_dir()
-{
-    char path[] = "/tmp/hardrun-unit-XXXXXX";
-    cr_assert(mkdtemp(path));
-    return path;
-}
 
 // A datagram socket bound at `path`, as journald's is.
 int listen_at(const std::string& path)
@@ -115,7 +110,7 @@ Test(audit, journal_framing_is_binary_safe_for_newlines)
 
 Test(audit, journal_entries_arrive_whole_over_the_socket_small_and_large)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     std::string path = dir + "/socket";
     int fd = listen_at(path);
     log::JournalFields small = {{"MESSAGE", "hello"}, {"SYSLOG_IDENTIFIER", "hardrun"}};
@@ -164,7 +159,7 @@ Test(audit, journal_fields_find_the_container_as_engines_name_it)
 
 Test(audit, file_and_none_targets)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     std::string log_path = dir + "/log/audit.log";
     harden::Report report;
     log::AuditEvent event{"create", "c1", "/b/config.json", "unchanged", &report};

@@ -4,6 +4,8 @@
 #include "util/sha256.hpp"
 #include "util/toml_lines.hpp"
 
+#include "helpers.hpp"
+
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -18,13 +20,6 @@ using namespace hardrun;
 
 namespace {
 
-std::string temp_dir()
-{
-    char path[] = "/tmp/hardrun-unit-XXXXXX";
-    cr_assert(mkdtemp(path));
-    return path;
-}
-
 void write(const std::string& path, const std::string& text)
 {
     std::ofstream(path, std::ios::binary) << text;
@@ -34,7 +29,7 @@ void write(const std::string& path, const std::string& text)
 
 Test(file, replace_is_atomic_and_keeps_mode_and_owner)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     std::string path = dir + "/config.json";
     write(path, "old");
     chmod(path.c_str(), 0640);
@@ -58,7 +53,7 @@ Test(file, replace_is_atomic_and_keeps_mode_and_owner)
 
 Test(file, replace_removes_stale_temp_files_but_not_held_ones)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     std::string path = dir + "/config.json";
     write(path, "old");
     write(dir + "/.config.json.hardrun-0123456789abcdef", "partial");  // a killed writer's
@@ -80,7 +75,7 @@ Test(file, replace_removes_stale_temp_files_but_not_held_ones)
 
 Test(file, refuses_symlinks_non_regular_and_oversize)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     write(dir + "/real.json", "{}");
     cr_assert_eq(symlink((dir + "/real.json").c_str(), (dir + "/config.json").c_str()), 0);
     cr_assert_throw(read_dir_file(dir + "/config.json", 1024), Error);
@@ -97,7 +92,7 @@ Test(file, refuses_symlinks_non_regular_and_oversize)
 
 Test(resolve, one_kernel_walk_and_the_kernels_name)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     mkdir((dir + "/real").c_str(), 0755);
     write(dir + "/real/file", "x");
     cr_assert_eq(symlink("real", (dir + "/link").c_str()), 0);
@@ -127,7 +122,7 @@ Test(resolve, one_kernel_walk_and_the_kernels_name)
 
 Test(file, own_dir_creates_exactly_and_trusts_only_its_own)
 {
-    std::string dir = temp_dir();
+    std::string dir = test::temp_dir();
     mode_t old_umask = umask(077);
     cr_assert_eq(own_dir(dir + "/state", 0711, true), "");
     umask(old_umask);

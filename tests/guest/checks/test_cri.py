@@ -5,7 +5,6 @@ setting to them."""
 import json
 import os
 import tempfile
-import time
 import tomllib
 
 import pytest
@@ -73,11 +72,13 @@ def container_pid(client, cid):
     return json.loads(client.container_status(cid).info["info"])["pid"]
 
 
-def test_a_pod_through_containerd_with_systemd_cgroup(cri):
-    config = cri.pod_config("web", "/var/log/pods/hardrun-guest")
+def run_app_pod(cri, name, handler):
+    """A pod under kubelet's systemd driver (its slice named) with one `sleep` container, through
+    the runtime handler; checks the container's capabilities are the allowlist. (pod, cid, pid)."""
+    os.makedirs("/var/log/pods/hardrun-" + name, exist_ok=True)
+    config = cri.pod_config(name, "/var/log/pods/hardrun-" + name)
     config.linux.cgroup_parent = "hardrunguest.slice"
-    os.makedirs("/var/log/pods/hardrun-guest", exist_ok=True)
-    pod = cri.run_pod(config, "hardrun")
+    pod = cri.run_pod(config, handler)
     cid = cri.create_container(pod, cri.container_config("app", CRI_IMAGE, ["sleep", "3600"]))
     cri.start_container(cid)
     pid = container_pid(cri, cid)
@@ -85,6 +86,11 @@ def test_a_pod_through_containerd_with_systemd_cgroup(cri):
         status = proc_status(f.read())
     for field in ("CapBnd", "CapEff"):
         assert cap_names(status[field]) == sorted(ALLOW), field
+    return pod, cid, pid
+
+
+def test_a_pod_through_containerd_with_systemd_cgroup(cri):
+    pod, cid, pid = run_app_pod(cri, "web", "hardrun")
     # The systemd driver: the container is a scope under the pod's slice, and the limits are there.
     cgroup = read("/proc/%d/cgroup" % pid).splitlines()
     assert cgroup[0].startswith("0::/hardrunguest.slice/") and cgroup[0].endswith(".scope"), cgroup
@@ -98,9 +104,9 @@ def test_a_pod_through_containerd_with_systemd_cgroup(cri):
 
 
 def containerd_major():
-    out = run("containerd", "--version", check=False).stdout.split()
-    version = next((w for w in out if w[:1].isdigit() or w[:2] == "v2" or w[:2] == "v1"), "0")
-    return int(version.lstrip("v").split(".")[0] or 0)
+    """"containerd github.com/containerd/containerd/v2 2.1.9+unknown ...": the first version word."""
+    words = run("containerd", "--version", check=False).stdout.split()
+    return int(next((w for w in words if w[:1].isdigit()), "0").split(".")[0])
 
 
 # Kubernetes' hostUsers: false (user namespaces, on by default since 1.33) needs containerd 2.0+

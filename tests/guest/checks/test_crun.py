@@ -9,9 +9,8 @@ import shutil
 
 import pytest
 
-from guestlib import (ALLOW, CRI_IMAGE, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, proc_status, reload_docker,
-                      run, wait_for)
-from test_cri import CONFIG, container_pid, cri  # noqa: F401  (cri: the module's CRI fixture)
+from guestlib import ALLOW, HARDRUN, IMAGE, IN, PIDS_MAX, SRC, cap_names, proc_status, reload_docker, run, wait_for
+from test_cri import CONFIG, cri, run_app_pod  # noqa: F401  (cri: the module's CRI fixture)
 
 CRUN = shutil.which("crun")
 PROFILE = "/usr/local/share/hardrun/profiles/crun.json"
@@ -109,17 +108,7 @@ if CRUN:
             except Exception:
                 return False
         wait_for("containerd's CRI", ready)
-        os.makedirs("/var/log/pods/hardrun-crun", exist_ok=True)
-        config = cri.pod_config("crun", "/var/log/pods/hardrun-crun")
-        config.linux.cgroup_parent = "hardrunguest.slice"  # kubelet's systemd driver names a slice
-        pod = cri.run_pod(config, crun_profile)
-        cid = cri.create_container(pod, cri.container_config("app", CRI_IMAGE, ["sleep", "3600"]))
-        cri.start_container(cid)
-        pid = container_pid(cri, cid)
-        with open("/proc/%d/status" % pid) as f:
-            status = proc_status(f.read())
-        for field in ("CapBnd", "CapEff"):
-            assert cap_names(status[field]) == sorted(ALLOW), field
+        pod, cid, _ = run_app_pod(cri, "crun", crun_profile)
         assert ran_by_crun(cid)[0], ran_by_crun(cid)
         out = cri.exec_sync(cid, ["cat", "/proc/self/status"])
         assert out.exit_code == 0, out.stderr
