@@ -3,7 +3,7 @@
 # docker.service and containerd.service are up; the unit powers the guest off when this ends.
 # In: /mnt/hardrun/in (tests/guest/run): root/ (hardrun's `meson install --destdir`, prefix
 # /usr/local), src.tar (the tree and its build-release, unpacked at the host's absolute path),
-# busybox.tar, env (HARDRUN_SRC, PYTEST_ARGS). Out: /mnt/hardrun/out: booted (guest uptime when
+# busybox.tar, env (HARDRUN_SRC, PYTEST_ARGS, GUEST_COMMAND). Out: /mnt/hardrun/out: booted (guest uptime when
 # this started), versions, junit.xml, pytest.log, guest.log, journal.txt, rc (pytest's status, last).
 set -uo pipefail
 share=/mnt/hardrun
@@ -32,9 +32,17 @@ export HARDRUN_GUEST_BUSYBOX_TAR=$share/in/busybox.tar HARDRUN_SRC
 
 started=$(date +%s)
 cd "$HARDRUN_SRC"
-/usr/bin/python3 -m pytest -p no:cacheprovider -v -rfE --junitxml="$out/junit.xml" tests/guest/checks \
-    "${PYTEST_ARGS[@]}" >"$out/pytest.log" 2>&1
-rc=$?
+if [[ -n ${GUEST_COMMAND:-} ]]; then
+    # tests/guest/run --command: a tool of the tree run in this guest instead of the checks (e.g.
+    # tests/fixtures/recapture.py, bench/run); what it writes under $HARDRUN_GUEST_OUT comes back.
+    mkdir -p "$out/command"
+    HARDRUN_GUEST_OUT=$out/command bash -c "$GUEST_COMMAND" >"$out/command.log" 2>&1
+    rc=$?
+else
+    /usr/bin/python3 -m pytest -p no:cacheprovider -v -rfE --junitxml="$out/junit.xml" tests/guest/checks \
+        "${PYTEST_ARGS[@]}" >"$out/pytest.log" 2>&1
+    rc=$?
+fi
 echo $(($(date +%s) - started)) >"$out/checks-seconds"
 journalctl -b --no-pager >"$out/journal.txt" 2>&1
 echo "$rc" >"$out/rc"

@@ -1089,8 +1089,10 @@ class PrivatePodman(_Private):
 
     log_names = ()
 
-    def __init__(self, runtime=None, storage_driver="overlay", extra_global_args=(), containers_conf=None):
+    def __init__(self, runtime=None, storage_driver="overlay", extra_global_args=(), containers_conf=None,
+                 cgroup_manager="cgroupfs"):
         super().__init__()
+        self.cgroup_manager = cgroup_manager  # "systemd" where systemd runs (podman's own default there)
         self.runtime = runtime
         self.storage_driver = storage_driver
         self.extra_global_args = list(extra_global_args)
@@ -1108,7 +1110,7 @@ class PrivatePodman(_Private):
                 "--tmpdir", self.path("tmpdir"), "--volumepath", self.path("volumes"),
                 "--network-config-dir", self.path("networks"),
                 "--storage-driver", self.storage_driver,
-                "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+                "--cgroup-manager", self.cgroup_manager, "--events-backend", "file"]
         if self.runtime:
             args += ["--runtime", self.runtime]
         return args + self.extra_global_args
