@@ -4,6 +4,7 @@
 #include "live/caller.hpp"
 #include "live/cgroup.hpp"
 #include "spec/cgroups_path.hpp"
+#include "spec/mount_options.hpp"
 #include "live/mounts.hpp"
 #include "live/proc.hpp"
 #include "live/userns.hpp"
@@ -14,6 +15,9 @@
 #include "helpers.hpp"
 
 #include <criterion/criterion.h>
+#include <sys/mount.h>
+
+#include <algorithm>
 
 using hardrun::Error;
 using namespace hardrun::live;
@@ -376,4 +380,38 @@ Test(live, user_namespace_mappings_are_read_from_inside_it)
     // Not a user namespace: refused with the reason.
     cr_assert_throw(read_user_namespace("/proc/self/ns/net"), Error);
     cr_assert_throw(read_user_namespace("/nonexistent"), Error);
+}
+
+// spec::option_effect reads flag options from a table of its own, so that a create loads no
+// libmount: it must say what libmount's map says, for every option of that map, and know no
+// option the map does not.
+Test(live, mount_option_table_is_libmounts)
+{
+    using hardrun::spec::option_effect;
+    auto libmount_effect = [](const std::string& o) {
+        return std::pair{apply_mount_options(o, 0), ~apply_mount_options(o, ~0UL)};
+    };
+    std::vector<std::string> names = builtin_option_names();
+    cr_assert_gt(names.size(), 30u);
+    for (const std::string& name : names) {
+        auto [set, cleared] = libmount_effect(name);
+        hardrun::spec::OptionEffect e = option_effect(name);
+        cr_assert(e.set == set && e.cleared == cleared, "%s: table %#lx/%#lx, libmount %#lx/%#lx", name.c_str(),
+                  e.set, e.cleared, set, cleared);
+        cr_assert_not(e.recursive, "%s", name.c_str());
+    }
+    std::vector<std::string_view> ours = hardrun::spec::flag_option_names();
+    cr_assert_eq(ours.size(), names.size());
+    for (std::string_view name : ours)
+        cr_assert(std::find(names.begin(), names.end(), name) != names.end(), "%.*s", int(name.size()), name.data());
+    // What the map does not name changes no flag, for libmount as for the table.
+    for (const char* other : {"defaults", "mode=755", "NOSUID", "nosuid ", "", "rro", "x-mount.idmap", "loop"}) {
+        auto [set, cleared] = libmount_effect(other);
+        hardrun::spec::OptionEffect e = option_effect(other);
+        if (std::string_view(other) == "rro") {  // runc's recursive read-only
+            cr_assert(e.recursive && e.set == MS_RDONLY && !e.cleared);
+            continue;
+        }
+        cr_assert(!set && !cleared && !e.set && !e.cleared, "%s", other);
+    }
 }
