@@ -195,14 +195,14 @@ private:
     bool owner_allows(const Node& node, const json::Value& value)
     {
         bool empty = (value.is_object() && value.members().empty()) || (value.is_array() && value.items().empty());
-        if (empty || allowed(node.pointer))
+        if (empty || allowed(std::string(node.pointer)))
             return true;
-        refuse("no control makes " + node.pointer + " safe (" + reason(node.pointer) +
+        refuse("no control makes " + std::string(node.pointer) + " safe (" + reason(node.pointer) +
                           "); refused unless the policy's fields.allow names it");
         return false;
     }
 
-    static std::string reason(const std::string& field)
+    static std::string reason(std::string_view field)
     {
         if (field == "/linux/netDevices")
             return "it moves host network interfaces into the container";
@@ -221,9 +221,9 @@ private:
             auto same = std::find_if(node.fields.begin(), node.fields.end(),
                                      [&](const auto& f) { return spec::fold_key(f.first) == folded; });
             if (same != node.fields.end())
-                refuse("the key \"" + printable(key) + "\" differs from the OCI field \"" + same->first +
+                refuse("the key \"" + printable(key) + "\" differs from the OCI field \"" + std::string(same->first) +
                        "\" only by case; runc would read it as that field");
-            else if (!allowed(node.pointer + "/" + key))
+            else if (!allowed(std::string(node.pointer) + "/" + key))
                 refuse("not a field of the OCI runtime-spec hardrun knows; a runtime may act on it while no "
                        "control has read it (the policy's fields.allow can let it through)");
             path_.pop_back();

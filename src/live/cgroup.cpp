@@ -7,11 +7,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include <algorithm>
+#include <set>
 
 namespace hardrun::live {
 namespace {
@@ -155,13 +159,97 @@ static std::string read_proc_file(const char* path)
     return read_all(fd.get(), 16u << 20, path);
 }
 
+namespace {
+
+// `file` is absent from `dir` (ENOENT; any other error is no answer).
+bool absent(const std::string& dir, const char* file)
+{
+    return faccessat(AT_FDCWD, (dir + "/" + file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+}
+
+bool present(const std::string& dir, const char* file)
+{
+    return faccessat(AT_FDCWD, (dir + "/" + file).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> conventional_hierarchy_roots(const std::string& base,
+                                                                     std::string_view proc_self_cgroup)
+{
+    std::set<unsigned> v1_hierarchies;
+    for (const CgroupLine& line : parse_proc_cgroup(proc_self_cgroup))
+        if (line.hierarchy != 0)
+            v1_hierarchies.insert(line.hierarchy);
+    struct statfs fs {};
+    if (statfs(base.c_str(), &fs) != 0)
+        return std::nullopt;
+    if (fs.f_type == CGROUP2_SUPER_MAGIC) {  // unified: one hierarchy, mounted here at its root
+        if (!v1_hierarchies.empty() || !absent(base, "cgroup.type"))
+            return std::nullopt;
+        return std::vector<std::string>{base};
+    }
+    if (fs.f_type != TMPFS_MAGIC)
+        return std::nullopt;
+    DIR* d = opendir(base.c_str());
+    if (!d)
+        return std::nullopt;
+    std::vector<std::string> roots;
+    std::set<dev_t> v1_seen;
+    bool conventional = true;
+    while (dirent* e = readdir(d)) {
+        std::string_view name = e->d_name;
+        if (name == "." || name == ".." || e->d_type == DT_LNK)
+            continue;  // cpu -> cpu,cpuacct: the hierarchy is seen at its real name
+        std::string dir = base + "/" + e->d_name;
+        struct statfs sub {};
+        struct stat st {};
+        if (statfs(dir.c_str(), &sub) != 0 || lstat(dir.c_str(), &st) != 0) {
+            conventional = false;
+            break;
+        }
+        if (sub.f_type == CGROUP_SUPER_MAGIC && S_ISDIR(st.st_mode) && present(dir, "release_agent")) {
+            v1_seen.insert(st.st_dev);
+            roots.push_back(dir);
+        } else if (sub.f_type == CGROUP2_SUPER_MAGIC && S_ISDIR(st.st_mode) && absent(dir, "cgroup.type")) {
+            roots.push_back(dir);  // a hybrid host's unified hierarchy
+        } else if (sub.f_type == CGROUP_SUPER_MAGIC || sub.f_type == CGROUP2_SUPER_MAGIC) {
+            conventional = false;  // part of a hierarchy mounted here: its root is elsewhere
+            break;
+        }
+    }
+    closedir(d);
+    // Every v1 hierarchy this process is in must be among them: one mounted elsewhere only
+    // would be missed.
+    if (!conventional || roots.empty() || v1_seen.size() != v1_hierarchies.size())
+        return std::nullopt;
+    return roots;
+}
+
 std::optional<std::string> cgroup_occupant(const std::string& path, bool below_own)
 {
+    size_t budget = 10000;
+    auto occupant_of = [&](const std::string& dir) -> std::optional<std::string> {
+        struct stat st {};
+        if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return std::nullopt;
+        return first_pid_below(dir, budget);
+    };
+    // An absolute path (what engines send) on a conventional layout: the hierarchies' roots are
+    // known without the mount table, and the path is looked for under each (the same
+    // directories the mount table gives: every mount of a hierarchy at its root).
+    if (!below_own)
+        if (std::optional<std::vector<std::string>> roots =
+                conventional_hierarchy_roots("/sys/fs/cgroup", read_proc_file("/proc/self/cgroup"))) {
+            for (const std::string& root : *roots)
+                if (std::optional<std::string> who = occupant_of(join(root, path)))
+                    return who;
+            return std::nullopt;
+        }
     std::vector<Mount> mounts = parse_mountinfo(read_proc_file("/proc/self/mountinfo"));
     std::vector<CgroupLine> own;
     if (below_own)
         own = parse_proc_cgroup(read_proc_file("/proc/self/cgroup"));
-    size_t budget = 10000;
     for (const Mount& m : mounts) {
         if (m.fstype != "cgroup" && m.fstype != "cgroup2")
             continue;
@@ -177,13 +265,9 @@ std::optional<std::string> cgroup_occupant(const std::string& path, bool below_o
                 if (std::optional<std::string> rel = below(line.path, m.root))
                     dirs.push_back(join(join(m.target, *rel), path));
         }
-        for (const auto& dir : dirs) {
-            struct stat st {};
-            if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-                continue;
-            if (std::optional<std::string> who = first_pid_below(dir, budget))
+        for (const auto& dir : dirs)
+            if (std::optional<std::string> who = occupant_of(dir))
                 return who;
-        }
     }
     return std::nullopt;
 }

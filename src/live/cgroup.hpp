@@ -47,10 +47,22 @@ struct CgroupLimit {
 };
 CgroupLimit parse_limit(std::string_view text);
 
+// The root directory of every cgroup hierarchy, found from `base` (/sys/fs/cgroup) alone when
+// it has the layout systemd and runc set up, without reading the mount table (which takes
+// libmount, four libraries, on every create): `base` is itself the root of the v2 hierarchy
+// (cgroup2fs, no cgroup.type: the root cgroup has none) and `proc_self_cgroup` names no v1
+// hierarchy; or `base` is a tmpfs whose subdirectories are v1 hierarchies, each mounted at its
+// root (release_agent exists only there), as many distinct ones as `proc_self_cgroup` names,
+// plus the v2 hierarchy's root where a hybrid host mounts it. nullopt for any other layout (none
+// found, a hierarchy mounted elsewhere or only in part as in a container's view, anything else).
+std::optional<std::vector<std::string>> conventional_hierarchy_roots(const std::string& base,
+                                                                     std::string_view proc_self_cgroup);
+
 // A process found in the cgroup `path` (relative to a hierarchy's root; `below_own`: relative to
 // the reader's own cgroup instead, as runc places a relative cgroupfs path) or in a cgroup below
 // it, in any mounted hierarchy: "pid N in DIR". nullopt when no such cgroup exists or all are
-// empty. Reads the host's mount table and, for `below_own`, /proc/self/cgroup.
+// empty. Reads /proc/self/cgroup, and the host's mount table unless `path` is absolute and the
+// layout conventional (see above).
 std::optional<std::string> cgroup_occupant(const std::string& path, bool below_own);
 
 }  // namespace hardrun::live

@@ -118,6 +118,14 @@ unsigned long apply_mount_options(std::string_view optstr, unsigned long flags)
     return flags;
 }
 
+std::vector<std::string> builtin_option_names()
+{
+    std::vector<std::string> out;
+    for (const libmnt_optmap* m = libmount().get_builtin_optmap(MNT_LINUX_MAP); m && m->name; ++m)
+        out.emplace_back(m->name);
+    return out;
+}
+
 std::vector<Mount> parse_mountinfo(std::string_view text)
 {
     const LibMount& lib = libmount();

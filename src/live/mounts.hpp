@@ -42,6 +42,10 @@ std::vector<std::pair<std::string, std::string>> options_of(std::string_view opt
 // does not know ("mode=755", "lowerdir=...") changes nothing.
 unsigned long apply_mount_options(std::string_view optstr, unsigned long flags);
 
+// The names in libmount's built-in Linux option map, in its order (the unit tests hold
+// spec::option_effect's table against it).
+std::vector<std::string> builtin_option_names();
+
 // The mount visible at `target`: the last one there, since later mounts cover earlier ones.
 const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target);
 

@@ -2,14 +2,15 @@
 // ("nosuid", "rw", "rshared") sets or clears MS_* flags, left to right, the last one winning;
 // runc's recursive variants ("rro", "rsuid", "rdev", "rexec" ...: "r" + a flag option) are
 // applied with mount_setattr(AT_RECURSIVE) after the mount, so they win whatever their place;
-// anything else is filesystem data. Flag options are read with libmount's option map, not a
-// table of ours.
+// anything else is filesystem data. Flag options are libmount's option map (MNT_LINUX_MAP), as
+// mount(8) reads them, copied into a table checked against libmount's by a unit test.
 #pragma once
 
 #include "json/value.hpp"
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hardrun::spec {
 
@@ -21,6 +22,9 @@ struct OptionEffect {
 
 // What one option ("nosuid", "rsuid", "mode=755") does to the mount flags.
 OptionEffect option_effect(std::string_view option);
+
+// The names of the flag options the table knows (for the test against libmount's map).
+std::vector<std::string_view> flag_option_names();
 
 // Whether the options (an array of strings, or nullptr) leave `flag` (MS_NOSUID, MS_RDONLY ...)
 // set: some option sets it and none clears it, plain or recursive.

@@ -25,17 +25,19 @@ enum class Kind {
     any,  // not read by runc on Linux (windows, solaris, vm, zos): passes unread
 };
 
+// Views into the schema's table, a string constant: building the tree on every create then
+// allocates only its nodes.
 struct Node {
     Kind kind = Kind::any;
-    std::string pointer;  // "/process/rlimits[]/type": [] an array item, {} a map value
+    std::string_view pointer;  // "/process/rlimits[]/type": [] an array item, {} a map value
     // The control that owns the field ("inert": nothing on the host); for an object, array or map
     // the owner all its leaves share, else empty.
-    std::string owner;
+    std::string_view owner;
     // Integers: the Go type's range (int32, uint64 ...).
     bool is_signed = false;
     uint64_t max = 0;  // largest value (for signed types, the positive bound)
     // Structs: fields by their exact OCI name. Arrays and maps: the element.
-    std::vector<std::pair<std::string, std::unique_ptr<Node>>> fields;
+    std::vector<std::pair<std::string_view, std::unique_ptr<Node>>> fields;
     std::unique_ptr<Node> element;
 
     const Node* field(std::string_view name) const;

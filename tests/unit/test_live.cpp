@@ -4,6 +4,7 @@
 #include "live/caller.hpp"
 #include "live/cgroup.hpp"
 #include "spec/cgroups_path.hpp"
+#include "spec/mount_options.hpp"
 #include "live/mounts.hpp"
 #include "live/proc.hpp"
 #include "live/userns.hpp"
@@ -14,6 +15,16 @@
 #include "helpers.hpp"
 
 #include <criterion/criterion.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <algorithm>
 
 using hardrun::Error;
 using namespace hardrun::live;
@@ -376,4 +387,130 @@ Test(live, user_namespace_mappings_are_read_from_inside_it)
     // Not a user namespace: refused with the reason.
     cr_assert_throw(read_user_namespace("/proc/self/ns/net"), Error);
     cr_assert_throw(read_user_namespace("/nonexistent"), Error);
+}
+
+// spec::option_effect reads flag options from a table of its own, so that a create loads no
+// libmount: it must say what libmount's map says, for every option of that map, and know no
+// option the map does not.
+Test(live, mount_option_table_is_libmounts)
+{
+    using hardrun::spec::option_effect;
+    auto libmount_effect = [](const std::string& o) {
+        return std::pair{apply_mount_options(o, 0), ~apply_mount_options(o, ~0UL)};
+    };
+    std::vector<std::string> names = builtin_option_names();
+    cr_assert_gt(names.size(), 30u);
+    for (const std::string& name : names) {
+        auto [set, cleared] = libmount_effect(name);
+        hardrun::spec::OptionEffect e = option_effect(name);
+        cr_assert(e.set == set && e.cleared == cleared, "%s: table %#lx/%#lx, libmount %#lx/%#lx", name.c_str(),
+                  e.set, e.cleared, set, cleared);
+        cr_assert_not(e.recursive, "%s", name.c_str());
+    }
+    std::vector<std::string_view> ours = hardrun::spec::flag_option_names();
+    cr_assert_eq(ours.size(), names.size());
+    for (std::string_view name : ours)
+        cr_assert(std::find(names.begin(), names.end(), name) != names.end(), "%.*s", int(name.size()), name.data());
+    // What the map does not name changes no flag, for libmount as for the table.
+    for (const char* other : {"defaults", "mode=755", "NOSUID", "nosuid ", "", "rro", "x-mount.idmap", "loop"}) {
+        auto [set, cleared] = libmount_effect(other);
+        hardrun::spec::OptionEffect e = option_effect(other);
+        if (std::string_view(other) == "rro") {  // runc's recursive read-only
+            cr_assert(e.recursive && e.set == MS_RDONLY && !e.cleared);
+            continue;
+        }
+        cr_assert(!set && !cleared && !e.set && !e.cleared, "%s", other);
+    }
+}
+
+// The cgroup hierarchies' roots as the host's mount table gives them: every cgroup and cgroup2
+// mount of a hierarchy's root.
+static std::vector<std::string> roots_from_mount_table()
+{
+    std::vector<std::string> out;
+    for (const Mount& m : own_mounts())
+        if ((m.fstype == "cgroup" || m.fstype == "cgroup2") && m.root == "/")
+            out.push_back(m.target);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Test(cgroups_path, the_conventional_layout_gives_the_mount_tables_roots)
+{
+    std::string cgroup = test::read_file("/proc/self/cgroup");
+    std::optional<std::vector<std::string>> roots = conventional_hierarchy_roots("/sys/fs/cgroup", cgroup);
+    std::vector<std::string> expected = roots_from_mount_table();
+    bool all_there = !expected.empty() && std::all_of(expected.begin(), expected.end(), [](const std::string& t) {
+        return t == "/sys/fs/cgroup" || t.rfind("/sys/fs/cgroup/", 0) == 0;
+    });
+    if (!all_there)
+        cr_skip_test("this host mounts cgroup hierarchies outside /sys/fs/cgroup");
+    cr_assert(roots, "this host's /sys/fs/cgroup (hybrid or unified, as systemd mounts it) was not recognised");
+    std::sort(roots->begin(), roots->end());
+    cr_assert(*roots == expected);
+}
+
+Test(cgroups_path, other_layouts_fall_back_to_the_mount_table)
+{
+    if (geteuid() != 0)
+        cr_skip_test("mounting cgroup hierarchies needs root");
+    // Criterion runs each test in a process of its own: a private mount namespace keeps these
+    // mounts from the host.
+    cr_assert_eq(unshare(CLONE_NEWNS), 0);
+    cr_assert_eq(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+    std::string dir = test::temp_dir();
+    // A directory that is neither tmpfs nor cgroup2fs.
+    cr_assert_not(conventional_hierarchy_roots(dir, "0::/\n"));
+    // The v2 hierarchy's root mounted at the base: unified.
+    std::string unified = dir + "/unified-host";
+    cr_assert_eq(mkdir(unified.c_str(), 0755), 0);
+    cr_assert_eq(mount("cgroup2", unified.c_str(), "cgroup2", 0, nullptr), 0, "%s", strerror(errno));
+    std::optional<std::vector<std::string>> roots = conventional_hierarchy_roots(unified, "0::/user.slice\n");
+    cr_assert(roots && *roots == std::vector<std::string>{unified});
+    cr_assert_not(conventional_hierarchy_roots(unified, "1:name=systemd:/\n0::/\n"));  // a v1 one elsewhere
+    // A tmpfs with the v2 root in it (a hybrid host's /sys/fs/cgroup/unified).
+    std::string base = dir + "/hybrid";
+    cr_assert_eq(mkdir(base.c_str(), 0755), 0);
+    cr_assert_eq(mount("tmpfs", base.c_str(), "tmpfs", 0, "mode=755"), 0);
+    cr_assert_eq(mkdir((base + "/unified").c_str(), 0755), 0);
+    cr_assert_eq(mount("cgroup2", (base + "/unified").c_str(), "cgroup2", 0, nullptr), 0);
+    cr_assert_eq(mkdir((base + "/plain").c_str(), 0755), 0);  // not a cgroup mount: ignored
+    roots = conventional_hierarchy_roots(base, "0::/\n");
+    cr_assert(roots && *roots == std::vector<std::string>{base + "/unified"});
+    // A v1 hierarchy this process is in but not mounted there.
+    cr_assert_not(conventional_hierarchy_roots(base, "8:pids:/\n0::/\n"));
+    // A v1 hierarchy's root, where this host has one.
+    struct statfs fs {};
+    if (statfs("/sys/fs/cgroup/pids", &fs) == 0 && fs.f_type == 0x27e0eb) {
+        cr_assert_eq(mkdir((base + "/pids").c_str(), 0755), 0);
+        cr_assert_eq(mount("/sys/fs/cgroup/pids", (base + "/pids").c_str(), nullptr, MS_BIND, nullptr), 0);
+        roots = conventional_hierarchy_roots(base, "8:pids:/\n0::/\n");
+        cr_assert(roots && roots->size() == 2u);
+        cr_assert_not(conventional_hierarchy_roots(base, "8:pids:/\n7:blkio:/\n0::/\n"));
+        cr_assert_eq(umount((base + "/pids").c_str()), 0);
+        // A cgroup below the v1 root, bound there instead.
+        std::string v1_child = "/sys/fs/cgroup/pids/hardrun-unit-" + std::to_string(getpid());
+        cr_assert_eq(mkdir(v1_child.c_str(), 0755), 0);
+        cr_assert_eq(mount(v1_child.c_str(), (base + "/pids").c_str(), nullptr, MS_BIND, nullptr), 0);
+        std::optional<std::vector<std::string>> v1_part = conventional_hierarchy_roots(base, "8:pids:/\n0::/\n");
+        cr_assert_eq(umount((base + "/pids").c_str()), 0);
+        rmdir(v1_child.c_str());
+        cr_assert_not(v1_part);
+        cr_assert_eq(rmdir((base + "/pids").c_str()), 0);
+    }
+    // Part of the v2 hierarchy (a cgroup below its root) where its root should be: as a
+    // container's view shows it. The path it names is below that part, not below the root.
+    std::string child = unified + "/hardrun-unit-" + std::to_string(getpid());
+    cr_assert_eq(mkdir(child.c_str(), 0755), 0);
+    cr_assert_not(conventional_hierarchy_roots(child, "0::/\n"));  // a v2 cgroup, not the root
+    cr_assert_eq(umount((base + "/unified").c_str()), 0);
+    cr_assert_eq(mount(child.c_str(), (base + "/unified").c_str(), nullptr, MS_BIND, nullptr), 0);
+    std::optional<std::vector<std::string>> part = conventional_hierarchy_roots(base, "0::/\n");
+    cr_assert_eq(umount((base + "/unified").c_str()), 0);
+    rmdir(child.c_str());
+    cr_assert_not(part);
+    umount(base.c_str());
+    umount(unified.c_str());
+    for (const std::string& d : {base, unified, dir})
+        rmdir(d.c_str());
 }
