@@ -3,44 +3,24 @@
 #include <sys/mount.h>
 
 #include <algorithm>
-#include <array>
 
 namespace hardrun::spec {
 namespace {
 
-// libmount's built-in Linux option map (util-linux 2.38, MNT_LINUX_MAP): name, the MS_* flags,
-// and whether the option clears them (MNT_INVERT) rather than sets them. A table of ours so that
-// a create need not load libmount (with libblkid, libselinux and libpcre2: about 0.84 M
-// instructions and four more libraries mapped per create, for one lookup per option); the unit
-// test live.mount_option_table_is_libmounts compares it with the map of the libmount installed,
-// entry by entry, so the two cannot drift apart unseen.
+// libmount's built-in Linux option map (MNT_LINUX_MAP): name, the MS_* flags, and whether the
+// option clears them (MNT_INVERT) rather than sets them. Generated from libmount itself when
+// hardrun is built (mount_option_table_gen.cpp), so that a create need not load libmount (with
+// libblkid, libselinux and libpcre2: about 0.84 M instructions and four more libraries mapped per
+// create, for one lookup per option); the unit test live.mount_option_table_is_libmounts compares
+// it with the map of the libmount installed, entry by entry.
 struct FlagOption {
     std::string_view name;
     unsigned long flags;
     bool clears;
 };
-constexpr std::array<FlagOption, 40> flag_options{{
-    {"ro", MS_RDONLY, false},          {"rw", MS_RDONLY, true},
-    {"exec", MS_NOEXEC, true},         {"noexec", MS_NOEXEC, false},
-    {"suid", MS_NOSUID, true},         {"nosuid", MS_NOSUID, false},
-    {"dev", MS_NODEV, true},           {"nodev", MS_NODEV, false},
-    {"sync", MS_SYNCHRONOUS, false},   {"async", MS_SYNCHRONOUS, true},
-    {"dirsync", MS_DIRSYNC, false},    {"remount", MS_REMOUNT, false},
-    {"bind", MS_BIND, false},          {"rbind", MS_BIND | MS_REC, false},
-    {"silent", MS_SILENT, false},      {"loud", MS_SILENT, true},
-    {"mand", MS_MANDLOCK, false},      {"nomand", MS_MANDLOCK, true},
-    {"atime", MS_NOATIME, true},       {"noatime", MS_NOATIME, false},
-    {"iversion", MS_I_VERSION, false}, {"noiversion", MS_I_VERSION, true},
-    {"diratime", MS_NODIRATIME, true}, {"nodiratime", MS_NODIRATIME, false},
-    {"relatime", MS_RELATIME, false},  {"norelatime", MS_RELATIME, true},
-    {"strictatime", MS_STRICTATIME, false}, {"nostrictatime", MS_STRICTATIME, true},
-    {"lazytime", MS_LAZYTIME, false},  {"nolazytime", MS_LAZYTIME, true},
-    {"unbindable", MS_UNBINDABLE, false}, {"runbindable", MS_UNBINDABLE | MS_REC, false},
-    {"private", MS_PRIVATE, false},    {"rprivate", MS_PRIVATE | MS_REC, false},
-    {"slave", MS_SLAVE, false},        {"rslave", MS_SLAVE | MS_REC, false},
-    {"shared", MS_SHARED, false},      {"rshared", MS_SHARED | MS_REC, false},
-    {"symfollow", MS_NOSYMFOLLOW, true}, {"nosymfollow", MS_NOSYMFOLLOW, false},
-}};
+constexpr FlagOption flag_options[] = {
+#include "mount_option_table.inc"
+};
 
 OptionEffect plain_effect(std::string_view option)
 {

@@ -3,7 +3,7 @@
 // runc's recursive variants ("rro", "rsuid", "rdev", "rexec" ...: "r" + a flag option) are
 // applied with mount_setattr(AT_RECURSIVE) after the mount, so they win whatever their place;
 // anything else is filesystem data. Flag options are libmount's option map (MNT_LINUX_MAP), as
-// mount(8) reads them, copied into a table checked against libmount's by a unit test.
+// mount(8) reads them, taken from libmount when hardrun is built (mount_option_table_gen.cpp).
 #pragma once
 
 #include "json/value.hpp"
