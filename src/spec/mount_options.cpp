@@ -1,6 +1,5 @@
 #include "spec/mount_options.hpp"
 
-#include <sys/mount.h>
 
 #include <algorithm>
 
