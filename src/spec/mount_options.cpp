@@ -1,6 +1,5 @@
 #include "spec/mount_options.hpp"
 
-
 #include <algorithm>
 
 namespace hardrun::spec {
