@@ -52,6 +52,11 @@ spec::Pod pod_of(json::Value& config, const Context& context, const policy::Poli
 // config's own checked (user_namespace.cpp). Runs first: the user control reads its mappings.
 void user_namespace(json::Value& config, const policy::Policy& policy, const Context& context, Report& report);
 
+// The ranges of an OCI uidMappings or gidMappings list at `where` (the config's own, or a
+// mount's): integer containerID, hostID and size within 32 bits, size above 0; throws
+// hardrun::Error naming the entry otherwise (user_namespace.cpp).
+std::vector<live::IdRange> id_mappings(json::Value& list, const std::string& where);
+
 // The annotation (and its value) that carries the swap hold into the container's systemd unit
 // (resources.cpp); the annotations control knows it as hardrun's own.
 inline constexpr const char* swap_hold_annotation = "org.systemd.property.MemorySwapMax";

@@ -284,20 +284,7 @@ std::vector<std::pair<std::string, bool>> overlay_dirs(const json::Value* option
 // Whether a mount's uidMappings (or gidMappings) are, as a set, the user namespace's `ranges`.
 bool same_mappings(json::Value& list, const std::string& where, std::vector<live::IdRange> ranges)
 {
-    std::vector<live::IdRange> asked;
-    for (size_t i = 0; i < list.items().size(); ++i) {
-        std::string w;
-        json::Value& m = spec::object_item(list, i, where, w);
-        std::optional<int64_t> values[3];
-        const char* keys[3] = {"containerID", "hostID", "size"};
-        for (int k = 0; k < 3; ++k) {
-            json::Value* v = spec::field(m, keys[k], json::Kind::number, w);
-            values[k] = v ? v->as_int64() : std::nullopt;
-            if (!values[k] || *values[k] < 0 || *values[k] > 0xffffffffll)
-                throw Error(w + " must have integer containerID, hostID and size");
-        }
-        asked.push_back({uint32_t(*values[0]), uint32_t(*values[1]), uint32_t(*values[2])});
-    }
+    std::vector<live::IdRange> asked = id_mappings(list, where);
     auto order = [](const live::IdRange& a, const live::IdRange& b) {
         return std::tie(a.inside, a.outside, a.count) < std::tie(b.inside, b.outside, b.count);
     };

@@ -60,26 +60,39 @@ std::string unsafe_user_namespace(json::Value& linux, json::Value& entry, const 
         std::string list_where = std::string("/linux/") + key;
         if (!list || list->items().empty())
             return "has a user namespace without " + std::string(key);
-        for (size_t i = 0; i < list->items().size(); ++i) {
-            std::string w;
-            json::Value& m = spec::object_item(*list, i, list_where, w);
-            json::Value* inside = spec::field(m, "containerID", json::Kind::number, w);
-            json::Value* host = spec::field(m, "hostID", json::Kind::number, w);
-            json::Value* size = spec::field(m, "size", json::Kind::number, w);
-            int64_t c = inside && inside->as_int64() ? *inside->as_int64() : -1;
-            int64_t h = host && host->as_int64() ? *host->as_int64() : -1;
-            int64_t s = size && size->as_int64() ? *size->as_int64() : -1;
-            if (c < 0 || h < 0 || s <= 0 || c > 0xffffffffll || h > 0xffffffffll || s > 0xffffffffll)
-                throw Error(w + " must have integer containerID, hostID and size");
-            if (h == 0)
-                return "maps container ids to host root (" + w + " has hostID 0)";
-            (std::string_view(key) == "uidMappings" ? stated.uid : stated.gid)
-                .push_back({uint32_t(c), uint32_t(h), uint32_t(s)});
-        }
+        std::vector<live::IdRange> ranges = id_mappings(*list, list_where);
+        for (size_t i = 0; i < ranges.size(); ++i)
+            if (ranges[i].outside == 0)
+                return "maps container ids to host root (" + list_where + "/" + std::to_string(i) + " has hostID 0)";
+        (std::string_view(key) == "uidMappings" ? stated.uid : stated.gid) = std::move(ranges);
     }
     maps = std::move(stated);
     return "";
 }
+
+}  // namespace
+
+std::vector<live::IdRange> id_mappings(json::Value& list, const std::string& where)
+{
+    std::vector<live::IdRange> out;
+    for (size_t i = 0; i < list.items().size(); ++i) {
+        std::string w;
+        json::Value& m = spec::object_item(list, i, where, w);
+        int64_t values[3];
+        const char* keys[3] = {"containerID", "hostID", "size"};
+        for (int k = 0; k < 3; ++k) {
+            json::Value* v = spec::field(m, keys[k], json::Kind::number, w);
+            std::optional<int64_t> n = v ? v->as_int64() : std::nullopt;
+            values[k] = n ? *n : -1;
+            if (values[k] < 0 || values[k] > 0xffffffffll || (k == 2 && values[k] == 0))
+                throw Error(w + " must have integer containerID, hostID and size");
+        }
+        out.push_back({uint32_t(values[0]), uint32_t(values[1]), uint32_t(values[2])});
+    }
+    return out;
+}
+
+namespace {
 
 // Put back what the caller had before hardrun idmapped it (see the file comment).
 bool restore_originals(json::Value& config, Report& report)
