@@ -14,19 +14,16 @@
 #include <vector>
 
 namespace hardrun::harden {
-namespace {
-
-}  // namespace
 
 bool host_cgroup_v2() { return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0; }
 
 namespace {
 
-// Whether the host's memory cgroup can limit swap (runc fails writing a swap limit otherwise).
-bool host_limits_swap()
+// Whether the host's memory cgroup can limit swap (runc fails writing a swap limit otherwise):
+// v2 always can, v1 where swap accounting is on.
+bool host_limits_swap(bool cgroup_v2)
 {
-    return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0 ||  // v1
-           access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;                    // v2
+    return cgroup_v2 || access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
 }
 
 std::optional<int64_t> read_limit(json::Value* object, std::string_view key, const std::string& where)
@@ -182,7 +179,7 @@ void update_resources(json::Value& resources, const policy::Policy& policy, bool
     std::optional<int64_t> swap = cap("memory", "swap", swap_ceiling);
     // A new memory limit without a swap limit: hold swap to it, as at create (cgroup v1 also
     // refuses a memory limit above the current memory+swap limit).
-    if (memory && *memory > 0 && (!swap || *swap == 0) && host_limits_swap() &&
+    if (memory && *memory > 0 && (!swap || *swap == 0) && host_limits_swap(cgroup_v2) &&
         decision.change("/memory/swap", "unset, held to the memory limit " + std::to_string(*memory)))
         spec::make_object_at(resources, {"memory"}).set("swap", json::Value::number(*memory));
     unified_limits(&resources, "", decision);
@@ -208,7 +205,7 @@ void resources(json::Value& config, const policy::Policy& policy, bool cgroup_v2
 
     const std::string where = "/linux/resources/memory";
     std::optional<int64_t> swap = read_limit(spec::object_at(config, {"linux", "resources", "memory"}), "swap", where);
-    bool too_much = swap ? (*swap < 0 || *swap > *memory) : host_limits_swap();
+    bool too_much = swap ? (*swap < 0 || *swap > *memory) : host_limits_swap(cgroup_v2);
     if (too_much && decision.change(where + "/swap", (swap ? std::to_string(*swap) : std::string("unset")) +
                                                          ", held to the memory limit " + std::to_string(*memory)))
         spec::make_object_at(config, {"linux", "resources", "memory"}).set("swap", json::Value::number(*memory));
@@ -217,7 +214,7 @@ void resources(json::Value& config, const policy::Policy& policy, bool cgroup_v2
     json::Value* linux = spec::object_at(config, {"linux"});
     json::Value* cgroups_path = linux ? spec::field(*linux, "cgroupsPath", json::Kind::string, "/linux") : nullptr;
     bool systemd_unit = cgroups_path && std::count(cgroups_path->as_string().begin(), cgroups_path->as_string().end(), ':') == 2;
-    if (systemd_unit && host_limits_swap())
+    if (systemd_unit && host_limits_swap(cgroup_v2))
         hold_swap_in_the_systemd_unit(config, decision);
 }
 
