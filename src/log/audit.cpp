@@ -174,11 +174,8 @@ std::string audit_target_problem(const policy::Policy& policy)
     }
     if (!S_ISDIR(st.st_mode))
         return "audit log " + path + " not written: " + dir + " is not a directory (or is a symbolic link)";
-    if (st.st_uid != geteuid())
-        return "audit log " + path + " not written: " + dir + " is owned by uid " + std::to_string(st.st_uid) +
-               ", not " + std::to_string(geteuid());
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return "audit log " + path + " not written: " + dir + " is writable by group or others";
+    if (std::string why = untrusted_dir(dir, st.st_uid, st.st_mode & 07777); !why.empty())
+        return "audit log " + path + " not written: " + why;
     if (lstat(path.c_str(), &st) != 0)
         return errno == ENOENT ? "" : "cannot read the audit log " + path + ": " + std::strerror(errno);
     return untrusted_log(path, st);

@@ -148,13 +148,20 @@ std::string own_dir(const std::string& path, mode_t mode, bool tighten)
         return path + " is not a directory (or is a symbolic link)";
     if (!fd || fstat(fd.get(), &st) != 0)
         return "cannot open " + path + ": " + std::strerror(errno);
-    if (st.st_uid != geteuid())
-        return path + " is owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(geteuid());
     mode_t have = st.st_mode & 07777;
     mode_t want = created ? mode : tighten ? (have & mode) : have;  // created: undo the umask
+    if (std::string why = untrusted_dir(path, st.st_uid, want); !why.empty())
+        return why;
     if (want != have && fchmod(fd.get(), want) != 0)
         return "cannot set the mode of " + path + ": " + std::strerror(errno);
-    if (want & (S_IWGRP | S_IWOTH))
+    return "";
+}
+
+std::string untrusted_dir(const std::string& path, uid_t owner, mode_t mode)
+{
+    if (owner != geteuid())
+        return path + " is owned by uid " + std::to_string(owner) + ", not " + std::to_string(geteuid());
+    if (mode & (S_IWGRP | S_IWOTH))
         return path + " is writable by group or others";
     return "";
 }

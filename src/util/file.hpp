@@ -44,6 +44,10 @@ void replace_dir_file(const DirFile& file, std::string_view text);
 // trusted, else why not.
 std::string own_dir(const std::string& path, mode_t mode, bool tighten);
 
+// own_dir's trust rule alone, for a directory `path` with this owner and mode (doctor judges the
+// audit log's directory by it without creating anything): "" when trusted, else why not.
+std::string untrusted_dir(const std::string& path, uid_t owner, mode_t mode);
+
 // Write `text` to `path` the same way, whether or not it exists (a new file gets `mode`, root's).
 void write_file_atomically(const std::string& path, std::string_view text, mode_t mode);
 
