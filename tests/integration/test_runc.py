@@ -279,6 +279,55 @@ def test_own_options_never_reach_the_runtime(runtime, tmp_path, policy_file):
     assert r.stdout.splitlines() == ["--root", "/r", "--debug", "kill", "--all", "c", "9"]
 
 
+# The commands hardrun vets (they read a bundle, a process file or resources the capture run
+# had); every other captured call must reach the runtime exactly as the caller sent it.
+VETTED = {"create", "run", "restore", "exec", "update"}
+
+
+def captured_argv_lines():
+    """(caller, argv without argv[0]) of every line of tests/fixtures/argv/*.txt, the capture
+    script's own --capture-tag=... marker removed (Docker's runtimeArgs put it there)."""
+    for path in sorted((REPO / "tests" / "fixtures" / "argv").glob("*.txt")):
+        for line in path.read_text().splitlines():
+            argv = [a for a in json.loads(line)[1:] if not a.startswith("--capture-tag=")]
+            yield path.stem, argv
+
+
+def runtime_command(argv):
+    """The command word after runc's global flags (those that take a value skip it)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i].lstrip("-") in ("root", "log", "log-format", "criu") else 1
+    return argv[i] if i < len(argv) else None
+
+
+def test_every_captured_pass_through_call_reaches_the_runtime_unchanged(runtime, tmp_path):
+    """Replay: each call Docker, containerd (ctr and CRI) and podman of every captured version made
+    that hardrun does not vet (start, kill, delete, state, pause, ps, features, --version ...)
+    reaches the runtime with the same argv, in the same order, nothing added."""
+    fake = tmp_path / "argv-runtime"
+    fake.write_text("#!/bin/sh\nprintf '%s\\0' \"$@\"\n")
+    fake.chmod(0o755)
+    seen, replayed = set(), 0
+    for caller, argv in captured_argv_lines():
+        seen.add(caller)
+        if runtime_command(argv) in VETTED:
+            continue
+        r = subprocess.run([runtime.hardrun_bin, "--hardrun-runtime", str(fake), *argv], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, (caller, argv, r.stderr)
+        if argv == ["--version"]:  # answered runc-shaped by hardrun, the runtime's own lines last
+            assert r.stdout.startswith("hardrun version ") and r.stdout.endswith("runtime: %s\n--version" % fake)
+        else:
+            assert r.stdout.split("\0")[:-1] == argv, (caller, argv)
+        replayed += 1
+    # Every engine generation of the host matrix, from the development VM and the guests.
+    for caller in ("docker-20.10", "docker-26.1", "docker-28.5", "containerd-1.6", "containerd-1.7",
+                   "containerd-2.1", "containerd-1.7-cri", "containerd-2.1-cri", "podman-4.3", "podman-5.4", "podman-5.8"):
+        assert caller in seen, "no captured argv from %s in tests/fixtures/argv" % caller
+    assert replayed > 100, replayed
+
+
 def test_runtime_resolution_and_recursion_guard(hardrun_bin, tmp_path, require_root):
     # hardrun installed under the name runc, first on PATH: it must skip itself.
     d = tmp_path / "bin"
@@ -521,6 +570,10 @@ def test_update_from_stdin_cannot_remove_or_raise_limits(runtime, running_contai
     r = runtime.hardrun("update", "--resources=-", running_container, input='{"pids":{"limit":77}}')
     assert r.returncode == 0, r.stderr
     assert pids_max(runtime, running_container) == "77"
+    # The `=` form Docker 28 sends through containerd 2.1 (tests/fixtures/argv/docker-28.5.txt).
+    r = runtime.hardrun("update", "--resources=-", running_container, input='{"pids":{"limit":-1}}')
+    assert r.returncode == 0, r.stderr
+    assert pids_max(runtime, running_container) == "4096"
 
 
 def test_update_from_a_file_is_rewritten(runtime, running_container, tmp_path):

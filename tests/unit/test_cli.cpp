@@ -242,6 +242,14 @@ Test(cli, every_captured_argv_line_parses)
             ++lines;
             Invocation inv = global(args);
             cr_assert(inv.runtime_args == args, "%s: %s", file.c_str(), line.c_str());
+            if (inv.command == "update") {
+                // `--resources -`, `--resources=-` (Docker 28 through containerd 2.1) and
+                // `--resources=FILE` (podman) all name what hardrun vets.
+                CommandLine cmd = parse_command(inv);
+                cr_assert(cmd.last("resources").has_value(), "%s: %s", file.c_str(), line.c_str());
+                cr_assert_eq(cmd.positional.front(), args.back(), "%s: id in %s", file.c_str(), line.c_str());
+                ++vetted;
+            }
             if (inv.command == "create" || inv.command == "run" || inv.command == "restore" ||
                 inv.command == "exec") {
                 CommandLine cmd = parse_command(inv);
