@@ -323,7 +323,7 @@ def test_every_captured_pass_through_call_reaches_the_runtime_unchanged(runtime,
         replayed += 1
     # Every engine generation of the host matrix, from the development VM and the guests.
     for caller in ("docker-20.10", "docker-26.1", "docker-28.5", "containerd-1.6", "containerd-1.7",
-                   "containerd-2.1", "containerd-1.7-cri", "containerd-2.1-cri", "podman-4.3", "podman-5.4", "podman-5.8"):
+                   "containerd-2.1", "containerd-1.6-cri", "containerd-1.7-cri", "containerd-2.1-cri", "podman-4.3", "podman-5.4", "podman-5.8"):
         assert caller in seen, "no captured argv from %s in tests/fixtures/argv" % caller
     assert replayed > 100, replayed
 
