@@ -311,3 +311,32 @@ Test(seccomp, cache_key_differs_for_every_difference_in_the_profile)
     json::Value rendered = seccomp::render(default_profile(), {"CAP_KILL"});
     cr_assert_eq(seccomp::cache_key(rendered), seccomp::cache_key(json::parse(json::serialize(rendered))));
 }
+
+// Names the policy denies go from wherever they stand in an allowing rule (first, last, side by
+// side), a rule left without names goes, every other rule stays where it was, untouched; a
+// profile that allows nothing the policy denies is left exactly as it came.
+Test(seccomp, denied_names_go_from_their_rules_and_the_rest_stays_in_order)
+{
+    json::Value config = config_with_seccomp(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[)"
+        R"({"names":["mount","read","keyctl","bpf","write","ptrace"],"action":"SCMP_ACT_ALLOW"},)"
+        R"({"names":["reboot","mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1},)"
+        R"({"names":["unshare","setns"],"action":"SCMP_ACT_ALLOW"},)"
+        R"({"names":["getpid","bpf"],"action":"SCMP_ACT_LOG"},)"
+        R"({"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]})");
+    harden::harden_config(config, default_policy(), test::context());
+    std::string text = json::serialize(*seccomp_of(config).find("syscalls"));
+    cr_assert_str_eq(text.c_str(),
+                     R"([{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},)"
+                     R"({"names":["reboot","mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1},)"
+                     R"({"names":["getpid"],"action":"SCMP_ACT_LOG"},)"
+                     R"({"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}])");
+
+    const std::string clean = R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[)"
+                              R"({"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"},)"
+                              R"({"names":["mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]})";
+    json::Value untouched = config_with_seccomp(clean);
+    harden::Report report = harden::harden_config(untouched, default_policy(), test::context());
+    cr_assert_str_eq(json::serialize(seccomp_of(untouched)).c_str(), json::serialize(json::parse(clean)).c_str());
+    cr_assert_eq(count(report.changed, "seccomp") + count(report.audited, "seccomp") + count(report.refused, "seccomp"), 0u);
+}
