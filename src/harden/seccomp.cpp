@@ -150,18 +150,19 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
         json::Value* rules = spec::field(*current, "syscalls", json::Kind::array, "/linux/seccomp");
         std::vector<std::string> removed;
         std::vector<std::string> readd;  // clone, clone3, personality: the default's rules for them
-        std::vector<json::Value> kept;
+        // Checked and only read first: a caller's profile seldom allows what the policy takes
+        // out, and copying its rules for every create cost about 0.2 M instructions (Docker's
+        // profile). drop[i]: the positions of the names that go from rule i, in order.
+        std::vector<std::vector<size_t>> drop(rules ? rules->items().size() : 0);
         for (size_t i = 0; rules && i < rules->items().size(); ++i) {
             std::string where;
-            json::Value rule = spec::object_item(*rules, i, "/linux/seccomp/syscalls", where);
+            json::Value& rule = spec::object_item(*rules, i, "/linux/seccomp/syscalls", where);
             json::Value* action = spec::field(rule, "action", json::Kind::string, where);
             json::Value* names = spec::field(rule, "names", json::Kind::array, where);
-            if (!action || !names || !seccomp::is_allowing(action->as_string())) {
-                kept.push_back(std::move(rule));
+            if (!action || !names || !seccomp::is_allowing(action->as_string()))
                 continue;
-            }
-            std::vector<json::Value> left;
-            for (const auto& n : names->items()) {
+            for (size_t k = 0; k < names->items().size(); ++k) {
+                const json::Value& n = names->items()[k];
                 if (!n.is_string())
                     throw Error(where + "/names must hold strings");
                 const std::string& name = n.as_string();
@@ -170,15 +171,10 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
                               policy.seccomp.deny.end();
                 if (denied || (special && (name == "clone3" || !safely_conditioned(name, rule)))) {
                     removed.push_back(name);
+                    drop[i].push_back(k);
                     if (special && std::find(readd.begin(), readd.end(), name) == readd.end())
                         readd.push_back(name);
-                } else {
-                    left.push_back(n);
                 }
-            }
-            if (!left.empty()) {
-                *names = json::Value::array(std::move(left));
-                kept.push_back(std::move(rule));
             }
         }
         if (!removed.empty()) {
@@ -186,6 +182,7 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
             for (const auto& r : removed)
                 list += (list.empty() ? "" : ",") + r;
             if (decision.change("/linux/seccomp/syscalls", "allows " + list + ", removed")) {
+                std::vector<json::Value> again;  // the default's rules for clone, clone3, personality
                 if (!readd.empty()) {
                     json::Value safe = rendered();
                     for (const auto& rule : safe.find("syscalls")->items())
@@ -193,9 +190,31 @@ void seccomp(json::Value& config, const policy::Policy& policy, const Context& c
                             if (std::find(readd.begin(), readd.end(), n.as_string()) != readd.end()) {
                                 json::Value r = rule;
                                 r.set("names", json::Value::array({n}));
-                                kept.push_back(std::move(r));
+                                again.push_back(std::move(r));
                             }
                 }
+                // The rules less what goes (a rule left with no name is dropped), moved out of
+                // the list they replace.
+                std::vector<json::Value> kept;
+                for (size_t i = 0; i < rules->items().size(); ++i) {
+                    json::Value& rule = rules->items()[i];
+                    if (!drop[i].empty()) {
+                        auto& names = rule.find("names")->items();
+                        std::vector<json::Value> left;
+                        for (size_t k = 0, d = 0; k < names.size(); ++k) {
+                            if (d < drop[i].size() && drop[i][d] == k)
+                                ++d;
+                            else
+                                left.push_back(std::move(names[k]));
+                        }
+                        if (left.empty())
+                            continue;
+                        names = std::move(left);
+                    }
+                    kept.push_back(std::move(rule));
+                }
+                for (auto& r : again)
+                    kept.push_back(std::move(r));
                 current->set("syscalls", json::Value::array(std::move(kept)));
             }
         }

@@ -53,6 +53,17 @@ public:
         return true;
     }
 
+    // yajl's events.
+    bool null() { return add(Value()); }
+    bool boolean(bool b) { return add(Value::boolean(b)); }
+    bool number(const char* s, size_t len) { return add(Value::number_from_text(std::string(s, len))); }
+    bool string(const unsigned char* s, size_t len)
+    {
+        return add(Value::string(std::string(reinterpret_cast<const char*>(s), len)));
+    }
+    bool open_object() { return open(Value::object()); }
+    bool open_array() { return open(Value::array()); }
+
     bool key(std::string k)
     {
         Frame& frame = stack_.back();
@@ -112,30 +123,143 @@ private:
     std::vector<Frame> stack_;
 };
 
-Builder& builder(void* ctx) { return *static_cast<Builder*>(ctx); }
+// Walks a document with the checks Builder makes, in the same order and with the same
+// messages (depth, duplicate keys; yajl checks the rest), but keeps only one member of the
+// root object. Reading a policy file's "runtime" this way costs a pass-through call about half
+// the instructions of building the whole tree.
+class Scanner {
+public:
+    Scanner(const ParseLimits& limits, std::string_view wanted) : limits_(limits), wanted_(wanted) {}
 
-int on_null(void* ctx) { return builder(ctx).add(Value()); }
-int on_boolean(void* ctx, int b) { return builder(ctx).add(Value::boolean(b != 0)); }
-int on_number(void* ctx, const char* s, size_t len)
-{
-    return builder(ctx).add(Value::number_from_text(std::string(s, len)));
-}
-int on_string(void* ctx, const unsigned char* s, size_t len)
-{
-    return builder(ctx).add(Value::string(std::string(reinterpret_cast<const char*>(s), len)));
-}
-int on_start_map(void* ctx) { return builder(ctx).open(Value::object()); }
+    RootMember result;
+    std::string error;
+
+    bool close()
+    {
+        stack_.pop_back();
+        return true;
+    }
+    bool null() { return scalar([] { return Value(); }); }
+    bool boolean(bool b) { return scalar([b] { return Value::boolean(b); }); }
+    bool number(const char* s, size_t len)
+    {
+        return scalar([=] { return Value::number_from_text(std::string(s, len)); });
+    }
+    bool string(const unsigned char* s, size_t len)
+    {
+        return scalar([=] { return Value::string(std::string(reinterpret_cast<const char*>(s), len)); });
+    }
+    bool open_object() { return open(true); }
+    bool open_array() { return open(false); }
+
+    bool key(std::string k)
+    {
+        Frame& frame = stack_.back();
+        bool duplicate = false;
+        if (frame.keys.size() < index_threshold) {
+            for (const auto& seen : frame.keys)
+                duplicate = duplicate || seen == k;
+        } else {
+            if (frame.key_index.empty())
+                frame.key_index.insert(frame.keys.begin(), frame.keys.end());
+            duplicate = !frame.key_index.insert(k).second;
+        }
+        if (duplicate) {
+            error = "duplicate key \"" + k + "\" in the object at " + pointer() +
+                    " (runc would silently use the last one)";
+            return false;
+        }
+        if (frame.key_index.empty())
+            frame.keys.push_back(k);
+        frame.pending_key = std::move(k);
+        return true;
+    }
+
+private:
+    struct Frame {
+        bool object;
+        size_t count = 0;         // members or items placed so far
+        std::string pending_key;  // objects: key of the value about to arrive, then of the last one
+        std::vector<std::string> keys;
+        std::unordered_set<std::string> key_index;  // past index_threshold keys, as in Builder
+    };
+
+    // A value is about to be placed: is it the wanted member of the root?
+    bool wanted_here() const { return stack_.size() == 1 && stack_[0].object && stack_[0].pending_key == wanted_; }
+
+    template <class Make>
+    bool scalar(Make make)
+    {
+        if (stack_.empty())
+            return true;  // a scalar document: not an object, nothing to keep
+        if (wanted_here())
+            result.value = make();
+        ++stack_.back().count;
+        return true;
+    }
+
+    bool open(bool object)
+    {
+        if (stack_.size() >= limits_.max_depth) {
+            error = "nesting deeper than " + std::to_string(limits_.max_depth) + " levels at " + pointer();
+            return false;
+        }
+        if (stack_.empty()) {
+            result.root_is_object = object;
+        } else {
+            // The wanted member is a container: its kind is kept, its contents only checked.
+            if (wanted_here())
+                result.value = object ? Value::object() : Value::array();
+            ++stack_.back().count;
+        }
+        stack_.push_back(Frame{object, 0, {}, {}, {}});
+        return true;
+    }
+
+    // Builder::pointer(), from the keys and counts kept here instead of the tree.
+    std::string pointer() const
+    {
+        std::string out;
+        for (size_t i = 0; i + 1 < stack_.size(); ++i) {
+            out += '/';
+            out += stack_[i].object ? stack_[i].pending_key : std::to_string(stack_[i].count - 1);
+        }
+        return out.empty() ? "/" : out;
+    }
+
+    const ParseLimits& limits_;
+    std::string_view wanted_;
+    std::vector<Frame> stack_;
+};
+
+template <class H>
+H& handler(void* ctx) { return *static_cast<H*>(ctx); }
+
+template <class H>
+int on_null(void* ctx) { return handler<H>(ctx).null(); }
+template <class H>
+int on_boolean(void* ctx, int b) { return handler<H>(ctx).boolean(b != 0); }
+template <class H>
+int on_number(void* ctx, const char* s, size_t len) { return handler<H>(ctx).number(s, len); }
+template <class H>
+int on_string(void* ctx, const unsigned char* s, size_t len) { return handler<H>(ctx).string(s, len); }
+template <class H>
+int on_start_map(void* ctx) { return handler<H>(ctx).open_object(); }
+template <class H>
 int on_map_key(void* ctx, const unsigned char* s, size_t len)
 {
-    return builder(ctx).key(std::string(reinterpret_cast<const char*>(s), len));
+    return handler<H>(ctx).key(std::string(reinterpret_cast<const char*>(s), len));
 }
-int on_end(void* ctx) { return builder(ctx).close(); }
-int on_start_array(void* ctx) { return builder(ctx).open(Value::array()); }
+template <class H>
+int on_end(void* ctx) { return handler<H>(ctx).close(); }
+template <class H>
+int on_start_array(void* ctx) { return handler<H>(ctx).open_array(); }
 
-const yajl_callbacks callbacks = {
-    on_null, on_boolean,
+template <class H>
+constexpr yajl_callbacks callbacks_for = {
+    on_null<H>, on_boolean<H>,
     nullptr, nullptr,  // integer/double: unused, on_number gets the raw text instead
-    on_number, on_string, on_start_map, on_map_key, on_end, on_start_array, on_end,
+    on_number<H>, on_string<H>, on_start_map<H>, on_map_key<H>, on_end<H>, on_start_array<H>, on_end<H>,
 };
 
 struct YajlHandleDeleter {
@@ -199,17 +323,16 @@ void refuse_unpaired_surrogates(std::string_view text)
     }
 }
 
-}  // namespace
-
-Value parse(std::string_view text, const ParseLimits& limits)
+// Runs yajl over text with handler h; throws hardrun::Error as parse() documents.
+template <class H>
+void drive(std::string_view text, const ParseLimits& limits, H& h)
 {
     if (text.size() > limits.max_bytes)
         throw Error("JSON document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                     std::to_string(limits.max_bytes) + " bytes");
     refuse_unpaired_surrogates(text);
-    Builder b(limits);
     std::unique_ptr<std::remove_pointer_t<yajl_handle>, YajlHandleDeleter> handle(
-        yajl_alloc(&callbacks, nullptr, &b));
+        yajl_alloc(&callbacks_for<H>, nullptr, &h));
     if (!handle)
         throw Error("out of memory allocating the JSON parser");
 
@@ -218,11 +341,11 @@ Value parse(std::string_view text, const ParseLimits& limits)
     if (status == yajl_status_ok)
         status = yajl_complete_parse(handle.get());
     if (status == yajl_status_ok)
-        return std::move(b.root);
+        return;
 
     size_t offset = yajl_get_bytes_consumed(handle.get());
-    if (!b.error.empty())
-        throw Error(b.error);
+    if (!h.error.empty())
+        throw Error(h.error);
     unsigned char* raw = yajl_get_error(handle.get(), 0, data, text.size());
     std::string message = raw ? reinterpret_cast<char*>(raw) : "invalid JSON";
     if (raw)
@@ -230,6 +353,22 @@ Value parse(std::string_view text, const ParseLimits& limits)
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
         message.pop_back();
     throw Error("invalid JSON near byte " + std::to_string(offset) + ": " + message);
+}
+
+}  // namespace
+
+Value parse(std::string_view text, const ParseLimits& limits)
+{
+    Builder b(limits);
+    drive(text, limits, b);
+    return std::move(b.root);
+}
+
+RootMember parse_root_member(std::string_view text, std::string_view key, const ParseLimits& limits)
+{
+    Scanner s(limits, key);
+    drive(text, limits, s);
+    return std::move(s.result);
 }
 
 }  // namespace hardrun::json

@@ -78,6 +78,17 @@ struct ParseLimits {
 // Throws hardrun::Error with the position and, where known, the JSON pointer of the problem.
 Value parse(std::string_view text, const ParseLimits& limits = {});
 
+// One member of a document's root object, with the document checked as parse() checks it
+// (limits, syntax, duplicate keys at any depth, surrogates; the same errors), without building
+// the rest of the tree: for reading one setting of a file whose other parts are read elsewhere.
+struct RootMember {
+    bool root_is_object = false;
+    // Absent when the root has no such member. A member that is an array or object is returned
+    // empty, of its kind: its contents are checked, not kept.
+    std::optional<Value> value;
+};
+RootMember parse_root_member(std::string_view text, std::string_view key, const ParseLimits& limits = {});
+
 // Compact serialisation. Member order and number text are written as held.
 std::string serialize(const Value& value);
 

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -408,19 +410,94 @@ void compile(const json::Value& oci)
     export_filter(ctx.get());
 }
 
-// 128 bits of FNV-1a (two lanes) over the serialised profile: the cache only saves the early
-// compile (runc compiles the filter again itself), so a collision could at worst let runc
-// report a broken profile instead of hardrun; sha256 cost 0.4 million instructions per create.
-std::string cache_key(const std::string& text)
-{
-    uint64_t a = 0xcbf29ce484222325ull, b = 0x84222325cbf29ce4ull;
-    for (unsigned char c : text) {
-        a = (a ^ c) * 0x100000001b3ull;
-        b = (b ^ c) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
+namespace {
+
+// Two 64-bit lanes fed whole words: the profile's bytes are hashed 8 at a time.
+class TreeHash {
+public:
+    void word(uint64_t w)
+    {
+        a_ = (a_ ^ w) * 0x9e3779b97f4a7c15ull;
+        a_ ^= a_ >> 29;
+        b_ = (b_ + w) * 0xc2b2ae3d27d4eb4full;
+        b_ = (b_ << 31) | (b_ >> 33);
     }
-    char out[33];
-    std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
-    return out;
+    // A tag and the length first, then the bytes zero-padded to whole words: no two different
+    // sequences of fields feed the same words.
+    void field(uint64_t tag, std::string_view bytes)
+    {
+        word(tag << 56 | bytes.size());
+        size_t i = 0;
+        for (; i + 8 <= bytes.size(); i += 8) {
+            uint64_t w;
+            std::memcpy(&w, bytes.data() + i, 8);
+            word(w);
+        }
+        if (i < bytes.size()) {
+            uint64_t w = 0;
+            std::memcpy(&w, bytes.data() + i, bytes.size() - i);
+            word(w);
+        }
+    }
+    void value(const json::Value& v)
+    {
+        switch (v.kind()) {
+        case json::Kind::null:
+            word(1ull << 56);
+            break;
+        case json::Kind::boolean:
+            word(2ull << 56 | (v.as_bool() ? 1 : 0));
+            break;
+        case json::Kind::number:
+            field(3, v.number_text());
+            break;
+        case json::Kind::string:
+            field(4, v.as_string());
+            break;
+        case json::Kind::array:
+            word(5ull << 56 | v.items().size());
+            for (const auto& item : v.items())
+                value(item);
+            break;
+        case json::Kind::object:
+            word(6ull << 56 | v.members().size());
+            for (const auto& [key, member] : v.members()) {
+                field(7, key);
+                value(member);
+            }
+            break;
+        }
+    }
+    std::string hex() const
+    {
+        char out[33];
+        std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(a_),
+                      static_cast<unsigned long long>(b_));
+        return out;
+    }
+
+private:
+    uint64_t a_ = 0xcbf29ce484222325ull;
+    uint64_t b_ = 0x84222325cbf29ce4ull;
+};
+
+}  // namespace
+
+// 128 bits of a word-wise hash over the profile's tree (every kind, key, string and number
+// text, with lengths and order: what its serialisation would hold), and over what else decides
+// the verdict: libseccomp's version and the native architecture. Hashing the tree itself
+// spares serialising the profile (about 0.22 million instructions per create for Docker's). The
+// cache only saves the early compile (runc compiles the filter again itself), so a collision
+// could at worst let runc report a broken profile instead of hardrun; sha256 cost 0.4 million
+// instructions per create.
+std::string cache_key(const json::Value& oci)
+{
+    TreeHash h;
+    const scmp_version* version = seccomp_version();
+    h.word(uint64_t(version->major) << 32 | uint64_t(version->minor) << 16 | version->micro);
+    h.word(seccomp_arch_native());
+    h.value(oci);
+    return "t" + h.hex();
 }
 
 void compile_cached(const json::Value& oci, const std::string& cache_dir)
@@ -436,7 +513,7 @@ void compile_cached(const json::Value& oci, const std::string& cache_dir)
         compile(oci);
         return;
     }
-    std::string marker = cache_dir + "/" + cache_key(json::serialize(oci));
+    std::string marker = cache_dir + "/" + cache_key(oci);
     struct stat st {};
     if (::lstat(marker.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
         return;

@@ -23,14 +23,16 @@ bool allows_everything(const json::Value& oci);
 // will: throws hardrun::Error naming the first problem (unknown action, operator, arch).
 void compile(const json::Value& oci);
 
-// compile(), remembered: a profile that compiled once (by a 128-bit hash of its serialisation) is
+// compile(), remembered: a profile that compiled once (by a 128-bit hash of its tree) is
 // not compiled again. Compiling Docker's or hardrun's default costs about 10 ms, and nearly
 // every container carries one of a few profiles. The verdicts live in `cache_dir` (created
 // 0700; when it is "" or cannot be made, every profile is compiled).
 void compile_cached(const json::Value& oci, const std::string& cache_dir = "/run/hardrun/seccomp-compiled");
 
-// The file name compile_cached() keeps a verdict under.
-std::string cache_key(const std::string& serialised);
+// The file name compile_cached() keeps a verdict under: a digest of the whole profile (two
+// profiles that differ in anything a serialisation would show get different names) and of the
+// libseccomp version and native architecture that compile it.
+std::string cache_key(const json::Value& oci);
 
 // `hardrun profile check`: every name known to libseccomp on at least one of the profile's
 // architectures, actions and operators valid, and the filter compiles for each architecture

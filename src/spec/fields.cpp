@@ -28,6 +28,31 @@ std::string fold_key(std::string_view key)
     return out;
 }
 
+bool folds_to(std::string_view key, std::string_view folded)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < key.size(); ++i, ++j) {
+        unsigned char c = static_cast<unsigned char>(key[i]);
+        char f;
+        // fold_key()'s rules, one character at a time, stopping at the first difference.
+        if (c == 0xC5 && i + 1 < key.size() && static_cast<unsigned char>(key[i + 1]) == 0xBF) {
+            f = 's';
+            i += 1;
+        } else if (c == 0xE2 && i + 2 < key.size() && static_cast<unsigned char>(key[i + 1]) == 0x84 &&
+                   static_cast<unsigned char>(key[i + 2]) == 0xAA) {
+            f = 'k';
+            i += 2;
+        } else if (c >= 'A' && c <= 'Z') {
+            f = static_cast<char>(c - 'A' + 'a');
+        } else {
+            f = static_cast<char>(c);
+        }
+        if (j >= folded.size() || folded[j] != f)
+            return false;
+    }
+    return j == folded.size();
+}
+
 std::string child_path(std::string_view where, std::string_view key)
 {
     std::string out(where == "/" ? "" : where);
@@ -43,7 +68,7 @@ json::Value* field(json::Value& object, std::string_view key, json::Kind kind, s
     for (auto& [k, v] : object.members()) {
         if (k == key) {
             found = &v;
-        } else if (fold_key(k) == folded) {
+        } else if (folds_to(k, folded)) {
             throw Error("config key \"" + k + "\" at " + std::string(where) +
                         " differs from the OCI key \"" + std::string(key) +
                         "\" only by case; runc would read it as that key, so it is refused");

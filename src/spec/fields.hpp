@@ -18,6 +18,11 @@ namespace hardrun::spec {
 // Go's case folding of an object key, enough to compare against ASCII field names.
 std::string fold_key(std::string_view key);
 
+// Whether fold_key(key) == folded, without building the folded key: field() compares every
+// other key of an object this way, and folding each into a new string cost a create about
+// 0.1 M instructions.
+bool folds_to(std::string_view key, std::string_view folded);
+
 // The member `key` of `object`, or nullptr when absent or null. Throws when another key of
 // the object folds to the same name, or when the member is not of `kind`.
 // `where` is the JSON pointer of `object`, for messages.

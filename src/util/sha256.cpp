@@ -3,6 +3,11 @@
 #include <array>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace hardrun {
 namespace {
 
@@ -46,15 +51,62 @@ void compress(std::array<uint32_t, 8>& h, const unsigned char* block)
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-}  // namespace
+#if defined(__x86_64__)
+// The x86 SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen): about a tenth of the
+// instructions of compress() per block. Every create hashes its policy for the digest (about
+// 0.13 M instructions for a 2 KB policy in compress()).
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(std::array<uint32_t, 8>& h, const unsigned char* block)
+{
+    const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    // h as the two registers the instructions work on: ABEF and CDGH.
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0])), 0xB1);
+    __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4])), 0x1B);
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);
+    const __m128i abef = state0, cdgh = state1;
 
-std::string sha256_hex(std::string_view data)
+    __m128i w[4];  // the schedule's last 16 words, four to a register
+    for (int i = 0; i < 16; ++i) {
+        __m128i& x = w[i % 4];
+        if (i < 4) {
+            x = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), byte_swap);
+        } else {
+            // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], four words at a time.
+            __m128i t = _mm_sha256msg1_epu32(x, w[(i + 1) % 4]);
+            t = _mm_add_epi32(t, _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4));
+            x = _mm_sha256msg2_epu32(t, w[(i + 3) % 4]);
+        }
+        __m128i msg = _mm_add_epi32(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&k[4 * size_t(i)])));
+        state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+        state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    state0 = _mm_add_epi32(state0, abef);
+    state1 = _mm_add_epi32(state1, cdgh);
+
+    tmp = _mm_shuffle_epi32(state0, 0x1B);
+    state1 = _mm_shuffle_epi32(state1, 0xB1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), _mm_blend_epi16(tmp, state1, 0xF0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), _mm_alignr_epi8(state1, tmp, 8));
+}
+
+bool has_sha_ni()
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+using Compress = void (*)(std::array<uint32_t, 8>&, const unsigned char*);
+
+std::string hex_digest(std::string_view data, Compress compress_block)
 {
     std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     size_t full = data.size() / 64 * 64;
     for (size_t off = 0; off < full; off += 64)
-        compress(h, reinterpret_cast<const unsigned char*>(data.data()) + off);
+        compress_block(h, reinterpret_cast<const unsigned char*>(data.data()) + off);
 
     // Padding: the tail, 0x80, zeros, then the length in bits (big-endian) in the last 8 bytes.
     std::array<unsigned char, 128> tail{};
@@ -67,7 +119,7 @@ std::string sha256_hex(std::string_view data)
     for (int i = 0; i < 8; ++i)
         tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
     for (size_t off = 0; off < tail_len; off += 64)
-        compress(h, tail.data() + off);
+        compress_block(h, tail.data() + off);
 
     static const char hex[] = "0123456789abcdef";
     std::string out;
@@ -76,6 +128,23 @@ std::string sha256_hex(std::string_view data)
         for (int shift = 28; shift >= 0; shift -= 4)
             out.push_back(hex[(word >> shift) & 0xf]);
     return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data)
+{
+#if defined(__x86_64__)
+    static const Compress best = has_sha_ni() ? compress_sha_ni : compress;
+    return hex_digest(data, best);
+#else
+    return hex_digest(data, compress);
+#endif
+}
+
+std::string sha256_hex_portable(std::string_view data)
+{
+    return hex_digest(data, compress);
 }
 
 }  // namespace hardrun

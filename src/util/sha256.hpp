@@ -7,7 +7,10 @@
 
 namespace hardrun {
 
-// Lower-case hex digest of data.
+// Lower-case hex digest of data. With the x86 SHA extensions where the CPU has them.
 std::string sha256_hex(std::string_view data);
+
+// The same in portable code only, which sha256_hex() must always agree with (unit tests).
+std::string sha256_hex_portable(std::string_view data);
 
 }  // namespace hardrun

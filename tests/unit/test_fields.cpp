@@ -4,6 +4,7 @@
 #include "harden/pipeline.hpp"
 #include "json/value.hpp"
 #include "policy/policy.hpp"
+#include "spec/fields.hpp"
 #include "spec/schema.hpp"
 #include "util/error.hpp"
 
@@ -251,4 +252,22 @@ Test(fields, the_man_page_table_is_the_schema)
     }
     cr_assert(documented.empty(), "man 5 hardrun-policy FIELDS lists %s, which the schema does not have",
               documented.begin()->first.c_str());
+}
+
+// folds_to(key, folded) must agree with comparing fold_key(key) to folded, for every pair of
+// keys: ASCII case, U+017F (long s) and U+212A (Kelvin sign), their cut-short byte sequences,
+// prefixes and extensions.
+Test(fields, folds_to_agrees_with_fold_key)
+{
+    const std::string keys[] = {
+        "", "process", "Process", "PROCESS", "proce\xC5\xBFs", "proce\xC5\xBF", "proceSs", "proc", "processes",
+        "\xE2\x84\xAA" "ey", "key", "Key", "KEY", "\xC5", "proce\xC5", "\xE2\x84", "\xE2\x84\xAA", "\xC5\xBF", "s", "S",
+        "k", "K", "ab\xC5\xBF\xC5\xBF", "abss", "abSS", "ab\xC5\xBFs", "\xC5\xBF\xE2\x84\xAA", "sk", "s\xE2\x84", "@[`{",
+    };
+    for (const std::string& a : keys)
+        for (const std::string& b : keys) {
+            std::string folded = spec::fold_key(b);
+            cr_assert_eq(spec::folds_to(a, folded), spec::fold_key(a) == folded, "\"%s\" against \"%s\"", a.c_str(),
+                         b.c_str());
+        }
 }

@@ -241,3 +241,22 @@ Test(toml, forms_it_cannot_edit_are_refused)
     cr_assert_throw(toml_string("a\nb"), Error);
     cr_assert_eq(toml_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
 }
+
+// sha256_hex() (the SHA extensions, where the CPU has them) and the portable code must agree
+// on every length around the block and padding boundaries and on varied bytes; the known
+// answers hold for both.
+Test(sha256, accelerated_and_portable_agree)
+{
+    cr_assert_eq(sha256_hex_portable("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    cr_assert_eq(sha256_hex_portable(std::string(1000000, 'a')),
+                 "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    std::string data;
+    uint32_t x = 2463534242u;
+    for (size_t n = 0; n < 700; ++n) {
+        cr_assert_eq(sha256_hex(data), sha256_hex_portable(data), "length %zu", data.size());
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data.push_back(static_cast<char>(x));
+    }
+}

@@ -106,3 +106,52 @@ Test(json, every_fixture_round_trips)
         cr_assert_eq(serialize(second), out, "%s: second serialisation differs", path.c_str());
     }
 }
+
+// parse_root_member() must refuse exactly what parse() refuses, with the same message (a
+// pass-through call fails on a broken policy file as a create does), and find what parse() finds.
+Test(json, root_member_checks_the_document_as_parse_does)
+{
+    std::string many = "{";
+    for (int i = 0; i < 40; ++i)
+        many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    std::string deep(70, '[');
+    deep += std::string(70, ']');
+    const std::string docs[] = {
+        // refused
+        "", "{", R"({"runtime":})", R"({"runtime":"a",})", R"({"a":1} x)", "/* c */ {}", R"({"a":01})",
+        R"({"runtime":"\ud800"})", "\"\xff\xfe\"", R"({"runtime":"a","runtime":"b"})",
+        R"({"x":{"y":[{"p":1,"q":2,"p":3}]}})", R"({"x":[1,2,{"a":{"b":1,"b":2}}]})",
+        many + "\"k17\":0}", many + "\"runtime\":\"a\",\"k39\":0}", R"({"a":)" + deep + "}", deep,
+        // accepted
+        R"({"runtime":"/usr/bin/crun","capabilities":{"allow":["CAP_KILL"]}})",
+        R"({"capabilities":{"runtime":"nested, not the root's"}})", R"({"runtime":""})",
+        R"({"runtime":42})", R"({"runtime":null})", R"({"runtime":true})", R"({"runtime":{"a":[1]}})",
+        R"({"runtime":[1,2]})", R"({"x":[{"runtime":"no"}],"runtime":"yes"})", many + "\"runtime\":\"r\"}",
+        "[1,2]", "\"text\"", "7", "{}",
+    };
+    const ParseLimits limits{1 << 20, 64};
+    for (const std::string& doc : docs) {
+        std::string expected, got;
+        std::optional<Value> whole;
+        try {
+            whole = parse(doc, limits);
+        } catch (const Error& e) {
+            expected = e.what();
+        }
+        try {
+            RootMember m = parse_root_member(doc, "runtime", limits);
+            cr_assert(whole.has_value(), "accepted what parse() refuses (%s): %s", expected.c_str(), doc.c_str());
+            cr_assert_eq(m.root_is_object, whole->is_object(), "root kind: %s", doc.c_str());
+            const Value* v = whole->is_object() ? whole->find("runtime") : nullptr;
+            cr_assert_eq(m.value.has_value(), v != nullptr, "presence: %s", doc.c_str());
+            if (v && (v->is_object() || v->is_array()))
+                cr_assert_eq(m.value->kind(), v->kind(), "kind: %s", doc.c_str());
+            else if (v)
+                cr_assert(*m.value == *v, "value: %s", doc.c_str());
+        } catch (const Error& e) {
+            got = e.what();
+            cr_assert_str_eq(got.c_str(), expected.c_str(), "%s", doc.c_str());
+        }
+    }
+    cr_assert_throw(parse_root_member(R"({"runtime":"a"})", "runtime", ParseLimits{4, 10}), Error);
+}

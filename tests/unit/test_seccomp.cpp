@@ -158,7 +158,7 @@ Test(seccomp, compiled_verdicts_are_cached_bad_profiles_never)
     std::string cache = std::string(dir) + "/cache";
     json::Value good = seccomp::render(default_profile(), {"CAP_KILL"});
     seccomp::compile_cached(good, cache);
-    std::string marker = cache + "/" + seccomp::cache_key(json::serialize(good));
+    std::string marker = cache + "/" + seccomp::cache_key(good);
     cr_assert_eq(access(marker.c_str(), F_OK), 0, "no verdict cached");
     struct stat st {};
     cr_assert_eq(stat(cache.c_str(), &st), 0);
@@ -176,7 +176,7 @@ Test(seccomp, a_cache_others_can_write_is_not_used)
     char dir[] = "/tmp/hardrun-unit-seccomp-XXXXXX";
     cr_assert(mkdtemp(dir));
     json::Value good = seccomp::render(default_profile(), {"CAP_KILL"});
-    std::string marker_name = "/" + seccomp::cache_key(json::serialize(good));
+    std::string marker_name = "/" + seccomp::cache_key(good);
     // Looser than 0700 but ours: tightened, then used.
     std::string loose = std::string(dir) + "/loose";
     cr_assert_eq(mkdir(loose.c_str(), 0777), 0);
@@ -277,4 +277,68 @@ Test(seccomp, spec_allow_is_removed_and_listeners_need_the_policy)
     config = config_with_seccomp(notify);
     cr_assert_eq(count(harden::harden_config(config, trusting, test::context()).refused, "seccomp"), 0u);
     cr_assert_throw(policy::parse(R"({"seccomp":{"listeners":["agent.sock"]}})", "t"), Error);
+}
+
+// The cache key stands for the whole profile: any change a serialisation would show changes it
+// (a verdict cached for one profile must never be read for another).
+Test(seccomp, cache_key_differs_for_every_difference_in_the_profile)
+{
+    const char* profiles[] = {
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["reaD"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_LOG"}]})",
+        R"({"defaultAction":"SCMP_ACT_KILL","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}],"defaultAction":"SCMP_ACT_ERRNO"})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["readwrite"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"]},{"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"}]}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1.0,"op":"SCMP_CMP_EQ"}]}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":"1","op":"SCMP_CMP_EQ"}]}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":null,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":true,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":false,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+        R"({"a":"bc"})", R"({"ab":"c"})", R"({"a":["b","c"]})", R"({"a":["bc"]})", R"({"a":[["b"],"c"]})", R"({"a":[["b","c"]]})", R"({"a":[{"b":1},{"c":2}]})", R"({"a":[{"b":1,"c":2}]})", R"({"a":{"b":1},"c":2})", R"({"a":{"b":1,"c":2}})",
+        R"({"a":"12345678"})", R"({"a":"12345678\u0000"})", R"({"a":"1234567"})", "{}", "[]", "null",
+    };
+    std::set<std::string> keys;
+    for (const char* text : profiles)
+        cr_assert(keys.insert(seccomp::cache_key(json::parse(text))).second, "same key as another profile: %s", text);
+    // The same profile, however it was made, has the same key.
+    cr_assert_eq(seccomp::cache_key(json::parse(profiles[0])), seccomp::cache_key(json::parse(profiles[0])));
+    json::Value rendered = seccomp::render(default_profile(), {"CAP_KILL"});
+    cr_assert_eq(seccomp::cache_key(rendered), seccomp::cache_key(json::parse(json::serialize(rendered))));
+}
+
+// Names the policy denies go from wherever they stand in an allowing rule (first, last, side by
+// side), a rule left without names goes, every other rule stays where it was, untouched; a
+// profile that allows nothing the policy denies is left exactly as it came.
+Test(seccomp, denied_names_go_from_their_rules_and_the_rest_stays_in_order)
+{
+    json::Value config = config_with_seccomp(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[)"
+        R"({"names":["mount","read","keyctl","bpf","write","ptrace"],"action":"SCMP_ACT_ALLOW"},)"
+        R"({"names":["reboot","mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1},)"
+        R"({"names":["unshare","setns"],"action":"SCMP_ACT_ALLOW"},)"
+        R"({"names":["getpid","bpf"],"action":"SCMP_ACT_LOG"},)"
+        R"({"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}]})");
+    harden::harden_config(config, default_policy(), test::context());
+    std::string text = json::serialize(*seccomp_of(config).find("syscalls"));
+    cr_assert_str_eq(text.c_str(),
+                     R"([{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},)"
+                     R"({"names":["reboot","mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1},)"
+                     R"({"names":["getpid"],"action":"SCMP_ACT_LOG"},)"
+                     R"({"names":["exit_group"],"action":"SCMP_ACT_ALLOW"}])");
+
+    const std::string clean = R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[)"
+                              R"({"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"},)"
+                              R"({"names":["mount"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]})";
+    json::Value untouched = config_with_seccomp(clean);
+    harden::Report report = harden::harden_config(untouched, default_policy(), test::context());
+    // Named strings: criterion's macro keeps the pointers past a temporary's end.
+    std::string after = json::serialize(seccomp_of(untouched)), before = json::serialize(json::parse(clean));
+    cr_assert_str_eq(after.c_str(), before.c_str());
+    cr_assert_eq(count(report.changed, "seccomp") + count(report.audited, "seccomp") + count(report.refused, "seccomp"), 0u);
 }
