@@ -267,7 +267,9 @@ Policy load(const std::optional<std::string>& requested);
 std::vector<Policy> load_known(const std::optional<std::string>& requested);
 
 // The policy's "runtime" setting, for commands that only hand over to the runtime. Without a
-// policy file there is none, and the built-in policy is not even parsed.
+// policy file there is none, and the built-in policy is not even parsed. A file is opened and
+// checked as load() does each time; its parsed setting is recorded for the file's exact state
+// (runtime_record.hpp) and read from that record while the file stays unchanged.
 std::optional<std::string> runtime_setting(const std::optional<std::string>& requested);
 
 }  // namespace hardrun::policy

@@ -1,4 +1,6 @@
 #include "policy/policy.hpp"
+#include "policy/runtime_record.hpp"
+#include "util/sha256.hpp"
 #include "util/error.hpp"
 
 #include "helpers.hpp"
@@ -253,4 +255,107 @@ Test(policy, overlay_layers_form_is_read_and_checked)
     } catch (const Error& e) {
         cr_assert(std::string(e.what()).find("/userNamespace/overlayLayers") != std::string::npos, "%s", e.what());
     }
+}
+
+// -- the record of a policy file's "runtime" setting (pass-through calls) ------------------------
+
+namespace {
+
+// A policy file's state as fstat() gives it, changed `age` seconds ago.
+struct stat policy_stat(time_t age, ino_t ino = 4242)
+{
+    struct stat st {};
+    st.st_dev = 2049;
+    st.st_ino = ino;
+    st.st_size = 2122;
+    st.st_mode = S_IFREG | 0644;
+    st.st_mtim.tv_sec = st.st_ctim.tv_sec = time(nullptr) - age;
+    st.st_ctim.tv_nsec = 123456789;
+    return st;
+}
+
+}  // namespace
+
+Test(runtime_record, a_settled_policy_file_state_is_found_again_exactly)
+{
+    namespace rr = hardrun::policy::runtime_record;
+    std::string dir = test::temp_dir() + "/records";
+    struct stat st = policy_stat(60);
+    cr_assert_not(rr::find("/etc/hardrun/policy.json", st, dir).found, "nothing recorded yet");
+    rr::keep("/etc/hardrun/policy.json", st, std::string("/usr/bin/crun\nsecond line"), dir);
+    rr::Found f = rr::find("/etc/hardrun/policy.json", st, dir);
+    cr_assert(f.found);
+    cr_assert_eq(*f.runtime, "/usr/bin/crun\nsecond line");
+
+    // Any other state of the file, or another path, is not that record.
+    struct stat changed = st;
+    changed.st_ctim.tv_nsec += 1;
+    cr_assert_not(rr::find("/etc/hardrun/policy.json", changed, dir).found, "ctime differs");
+    cr_assert_not(rr::find("/etc/hardrun/policy.json", policy_stat(60, 4243), dir).found, "another inode");
+    changed = st;
+    changed.st_size += 1;
+    cr_assert_not(rr::find("/etc/hardrun/policy.json", changed, dir).found, "size differs");
+    cr_assert_not(rr::find("/etc/hardrun/other.json", st, dir).found, "another path");
+
+    // A policy that names no runtime is recorded as such.
+    rr::keep("/etc/hardrun/none.json", st, std::nullopt, dir);
+    rr::Found none = rr::find("/etc/hardrun/none.json", st, dir);
+    cr_assert(none.found);
+    cr_assert_not(none.runtime.has_value());
+}
+
+Test(runtime_record, a_policy_file_changed_in_the_last_two_seconds_is_not_recorded)
+{
+    namespace rr = hardrun::policy::runtime_record;
+    std::string dir = test::temp_dir() + "/records";
+    struct stat st = policy_stat(0);
+    rr::keep("/p.json", st, std::string("/usr/bin/runc"), dir);
+    cr_assert_not(rr::find("/p.json", st, dir).found);
+    struct stat future = policy_stat(-30);
+    rr::keep("/p.json", future, std::string("/usr/bin/runc"), dir);
+    cr_assert_not(rr::find("/p.json", future, dir).found, "a file dated in the future has not settled");
+}
+
+Test(runtime_record, a_record_others_could_write_is_not_used)
+{
+    namespace rr = hardrun::policy::runtime_record;
+    std::string parent = test::temp_dir();
+    std::string dir = parent + "/records";
+    struct stat st = policy_stat(60);
+    rr::keep("/p.json", st, std::string("/usr/bin/runc"), dir);
+    cr_assert(rr::find("/p.json", st, dir).found);
+
+    cr_assert_eq(chmod(dir.c_str(), 0770), 0);
+    cr_assert_not(rr::find("/p.json", st, dir).found, "group-writable directory");
+    cr_assert_eq(chmod(dir.c_str(), 0700), 0);
+    cr_assert_eq(chmod(parent.c_str(), 0777), 0);
+    cr_assert_not(rr::find("/p.json", st, dir).found, "world-writable parent");
+    cr_assert_eq(chmod(parent.c_str(), 0700), 0);
+
+    // The record file itself: writable by others, or a symlink to one.
+    std::string record = dir + "/" + hardrun::sha256_hex("/p.json").substr(0, 32);
+    cr_assert_eq(chmod(record.c_str(), 0622), 0);
+    cr_assert_not(rr::find("/p.json", st, dir).found, "world-writable record");
+    cr_assert_eq(chmod(record.c_str(), 0600), 0);
+    cr_assert(rr::find("/p.json", st, dir).found);
+    std::string elsewhere = parent + "/elsewhere";
+    cr_assert_eq(rename(record.c_str(), elsewhere.c_str()), 0);
+    cr_assert_eq(symlink(elsewhere.c_str(), record.c_str()), 0);
+    cr_assert_not(rr::find("/p.json", st, dir).found, "a symlink is not followed");
+}
+
+Test(runtime_record, a_damaged_record_is_not_a_setting)
+{
+    namespace rr = hardrun::policy::runtime_record;
+    std::string dir = test::temp_dir() + "/records";
+    struct stat st = policy_stat(60);
+    rr::keep("/p.json", st, std::string("/usr/bin/runc"), dir);
+    std::string record = dir + "/" + hardrun::sha256_hex("/p.json").substr(0, 32);
+    std::string text = rr::record_text("/p.json", st, std::string("/usr/bin/runc"));
+    for (size_t cut : {size_t(0), size_t(10), text.size() - 17, text.size() - 5, text.size() - 1}) {  // in the key, the setting
+        std::ofstream(record, std::ios::binary | std::ios::trunc) << text.substr(0, cut);
+        cr_assert_not(rr::find("/p.json", st, dir).found, "record cut at %zu bytes", cut);
+    }
+    std::ofstream(record, std::ios::binary | std::ios::trunc) << rr::record_text("/p.json", st, std::nullopt) << "x";
+    cr_assert_not(rr::find("/p.json", st, dir).found, "an unknown setting mark");
 }

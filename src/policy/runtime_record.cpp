@@ -1,0 +1,105 @@
+#include "policy/runtime_record.hpp"
+
+#include "config.h"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/file.hpp"
+#include "util/sha256.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace hardrun::policy::runtime_record {
+namespace {
+
+constexpr size_t max_record_bytes = 8192;
+constexpr time_t settle_seconds = 2;
+
+// Everything before the setting: the format, hardrun's build, the policy path, its file state.
+std::string key(const std::string& path, const struct stat& st)
+{
+    return "hardrun policy runtime record 1 " HARDRUN_VERSION " " HARDRUN_COMMIT "\n" + path + "\n" +
+           std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + " " +
+           std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + "\n";
+}
+
+std::string record_path(const std::string& dir, const std::string& path)
+{
+    return dir + "/" + sha256_hex(path).substr(0, 32);
+}
+
+// own_dir's trust rule, checked without creating or changing anything.
+bool trusted_dir(const std::string& path)
+{
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && untrusted_dir(path, st.st_uid, st.st_mode).empty();
+}
+
+std::string parent_of(const std::string& dir)
+{
+    size_t slash = dir.rfind('/');
+    return slash == std::string::npos || slash == 0 ? std::string() : dir.substr(0, slash);
+}
+
+}  // namespace
+
+std::string record_text(const std::string& path, const struct stat& st, const std::optional<std::string>& runtime)
+{
+    // The setting with its length: a record cut short (it is renamed into place whole, but a
+    // disk may fail) is not read as a shorter path.
+    return key(path, st) + (runtime ? "=" + std::to_string(runtime->size()) + " " + *runtime + "\n" : std::string("-\n"));
+}
+
+Found find(const std::string& path, const struct stat& st, const std::string& dir)
+{
+    std::string parent = parent_of(dir);
+    if ((!parent.empty() && !trusted_dir(parent)) || !trusted_dir(dir))
+        return {};
+    UniqueFd fd(::open(record_path(dir, path).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat rst {};
+    if (!fd || fstat(fd.get(), &rst) != 0 || !S_ISREG(rst.st_mode) || rst.st_uid != geteuid() ||
+        (rst.st_mode & (S_IWGRP | S_IWOTH)))
+        return {};
+    std::string text;
+    try {
+        text = read_all(fd.get(), max_record_bytes, "policy runtime record");
+    } catch (const Error&) {
+        return {};
+    }
+    std::string expected = key(path, st);
+    if (text.size() <= expected.size() || text.compare(0, expected.size(), expected) != 0)
+        return {};
+    std::string_view setting = std::string_view(text).substr(expected.size());
+    if (setting == "-\n")
+        return {true, std::nullopt};
+    size_t space = setting.find(' ');
+    if (setting[0] != '=' || space == std::string_view::npos || space < 2 || space > 10 ||
+        setting.find_first_not_of("0123456789", 1) != space)
+        return {};
+    size_t length = std::stoul(std::string(setting.substr(1, space - 1)));
+    if (setting.size() != space + 1 + length + 1 || setting.back() != '\n')
+        return {};
+    return {true, std::string(setting.substr(space + 1, length))};
+}
+
+void keep(const std::string& path, const struct stat& st, const std::optional<std::string>& runtime,
+          const std::string& dir)
+{
+    timespec now {};
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t newest = std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec);
+    if (newest > now.tv_sec - settle_seconds)
+        return;  // changed within the last two seconds (or dated in the future): not yet settled
+    std::string parent = parent_of(dir);
+    if ((!parent.empty() && !own_dir(parent, 0711, false).empty()) || !own_dir(dir, 0700, true).empty())
+        return;
+    try {
+        write_file_atomically(record_path(dir, path), record_text(path, st, runtime), 0600);
+    } catch (const Error&) {
+        // The next call parses the policy again.
+    }
+}
+
+}  // namespace hardrun::policy::runtime_record
