@@ -9,7 +9,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -95,20 +97,27 @@ UniqueFd open_dir(const std::string& dir)
 
 std::string read_all(int fd, size_t max_bytes, const std::string& what)
 {
+    // Read straight into the string, growing it geometrically: no 64 KiB stack buffer, whose
+    // page every call (a policy record of 150 bytes too) had to fault in.
     std::string out;
-    char buf[65536];
+    size_t used = 0;
+    const size_t cap = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;  // one more: to tell "larger"
     for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (used == out.size())
+            out.resize(std::min(cap, std::max<size_t>(4096, used * 2)));
+        ssize_t n = ::read(fd, out.data() + used, out.size() - used);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             throw system_error("cannot read " + what, errno);
         }
-        if (n == 0)
+        if (n == 0) {
+            out.resize(used);
             return out;
-        if (out.size() + size_t(n) > max_bytes)
+        }
+        used += size_t(n);
+        if (used > max_bytes)
             throw Error(what + " is larger than " + std::to_string(max_bytes) + " bytes");
-        out.append(buf, size_t(n));
     }
 }
 

@@ -260,3 +260,21 @@ Test(sha256, accelerated_and_portable_agree)
         data.push_back(static_cast<char>(x));
     }
 }
+
+Test(file, read_all_reads_every_byte_up_to_the_limit_and_refuses_one_more)
+{
+    std::string dir = test::temp_dir();
+    std::string big;
+    for (size_t i = 0; i < 300000; ++i)
+        big += char('a' + i % 26);
+    for (size_t size : {size_t(0), size_t(1), size_t(4095), size_t(4096), size_t(4097), size_t(300000)}) {
+        std::string path = dir + "/f" + std::to_string(size);
+        write(path, big.substr(0, size));
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        cr_assert_eq(read_all(fd.get(), size, path), big.substr(0, size), "%zu bytes, limit %zu", size, size);
+        if (size > 0) {
+            UniqueFd again(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+            cr_assert_throw(read_all(again.get(), size - 1, path), Error, "%zu bytes, limit %zu", size, size - 1);
+        }
+    }
+}
