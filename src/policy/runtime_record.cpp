@@ -87,11 +87,16 @@ Found find(const std::string& path, const struct stat& st, const std::string& di
 void keep(const std::string& path, const struct stat& st, const std::optional<std::string>& runtime,
           const std::string& dir)
 {
-    timespec now {};
-    clock_gettime(CLOCK_REALTIME, &now);
-    time_t newest = std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec);
-    if (newest > now.tv_sec - settle_seconds)
-        return;  // changed within the last two seconds (or dated in the future): not yet settled
+    // Two full seconds since the file's last change (or it is dated in the future): any later
+    // change gets a later timestamp even on a filesystem that keeps them to 2 s.
+    timespec settled {};
+    clock_gettime(CLOCK_REALTIME, &settled);
+    settled.tv_sec -= settle_seconds;
+    auto after = [](const timespec& a, const timespec& b) {
+        return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec > b.tv_nsec;
+    };
+    if (after(st.st_mtim, settled) || after(st.st_ctim, settled))
+        return;
     std::string parent = parent_of(dir);
     if ((!parent.empty() && !own_dir(parent, 0711, false).empty()) || !own_dir(dir, 0700, true).empty())
         return;

@@ -311,6 +311,9 @@ Test(runtime_record, a_policy_file_changed_in_the_last_two_seconds_is_not_record
     struct stat st = policy_stat(0);
     rr::keep("/p.json", st, std::string("/usr/bin/runc"), dir);
     cr_assert_not(rr::find("/p.json", st, dir).found);
+    struct stat recent = policy_stat(1);
+    rr::keep("/p.json", recent, std::string("/usr/bin/runc"), dir);
+    cr_assert_not(rr::find("/p.json", recent, dir).found, "changed a second ago");
     struct stat future = policy_stat(-30);
     rr::keep("/p.json", future, std::string("/usr/bin/runc"), dir);
     cr_assert_not(rr::find("/p.json", future, dir).found, "a file dated in the future has not settled");
