@@ -1,12 +1,13 @@
 // Undoing what hardrun mounted for a container (its idmapped rootfs and bind sources):
 // `delete` runs the runtime's delete as a child, then removes hardrun's state of the container;
 // `hardrun gc` removes the state of containers the runtime no longer knows (after a crash, or
-// a daemon that never called delete). Both are idempotent: Docker calls delete twice, and
+// a daemon that never called delete), and records of policy files that are gone or changed. Both are idempotent: Docker calls delete twice, and
 // `delete --force` after a failed create.
 #include "commands/commands.hpp"
 
 #include "cli/own_options.hpp"
 #include "policy/policy.hpp"
+#include "policy/runtime_record.hpp"
 #include "runtime/runtime.hpp"
 #include "state/state.hpp"
 #include "util/error.hpp"
@@ -52,8 +53,10 @@ int gc(const cli::Invocation& inv)
         ++removed;
     }
     int slices = o.has("dry-run") ? 0 : state::free_orphan_slices();
-    std::printf("gc: %d container state(s) %s, %d kept, %d orphan slice(s) freed\n", removed,
-                o.has("dry-run") ? "to remove" : "removed", kept, slices);
+    int records = policy::runtime_record::remove_stale(o.has("dry-run"));
+    std::printf("gc: %d container state(s) %s, %d kept, %d orphan slice(s) freed, %d stale policy runtime record(s) %s\n",
+                removed, o.has("dry-run") ? "to remove" : "removed", kept, slices, records,
+                o.has("dry-run") ? "to remove" : "removed");
     return 0;
 }
 

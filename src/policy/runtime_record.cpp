@@ -6,6 +6,7 @@
 #include "util/file.hpp"
 #include "util/sha256.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,45 @@ void keep(const std::string& path, const struct stat& st, const std::optional<st
     } catch (const Error&) {
         // The next call parses the policy again.
     }
+}
+
+int remove_stale(bool dry_run, const std::string& dir)
+{
+    DIR* d = opendir(dir.c_str());
+    if (!d)
+        return 0;
+    int removed = 0;
+    while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name.size() != 32 || name.find_first_not_of("0123456789abcdef") != std::string::npos)
+            continue;  // not a record (".", "..", a replacement's temp file)
+        std::string file = dir + "/" + name;
+        std::string text;
+        if (UniqueFd fd{::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)}) {
+            try {
+                text = read_all(fd.get(), max_record_bytes, "policy runtime record");
+            } catch (const Error&) {
+                text.clear();  // unreadable or too long: not a record this build wrote
+            }
+        }
+        // The policy path is the second line; the record is current when the file there, as
+        // stat() sees it, has the state it holds.
+        size_t first = text.find('\n');
+        size_t second = first == std::string::npos ? first : text.find('\n', first + 1);
+        bool current = false;
+        if (second != std::string::npos) {
+            std::string path = text.substr(first + 1, second - first - 1);
+            struct stat st {};
+            current = ::stat(path.c_str(), &st) == 0 && record_path(dir, path) == file &&
+                      text.compare(0, key(path, st).size(), key(path, st)) == 0;
+        }
+        if (current)
+            continue;
+        if (dry_run || ::unlink(file.c_str()) == 0)
+            ++removed;
+    }
+    closedir(d);
+    return removed;
 }
 
 }  // namespace hardrun::policy::runtime_record

@@ -37,6 +37,11 @@ Found find(const std::string& path, const struct stat& st, const std::string& di
 void keep(const std::string& path, const struct stat& st, const std::optional<std::string>& runtime,
           const std::string& dir = default_dir);
 
+// Removes (or with dry_run only counts) the records whose policy file is gone or has changed
+// since (`hardrun gc`): a file changed in place gets a new record under the same name, but one
+// moved, removed or no longer used leaves its record behind. Returns how many.
+int remove_stale(bool dry_run, const std::string& dir = default_dir);
+
 // The record's bytes for this file state (for tests and find()).
 std::string record_text(const std::string& path, const struct stat& st, const std::optional<std::string>& runtime);
 

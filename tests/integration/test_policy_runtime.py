@@ -87,3 +87,18 @@ def test_a_broken_policy_fails_the_call_though_an_earlier_state_was_recorded(har
     r = state(hardrun_bin, policy)
     assert r.returncode != 0 and "policy " + str(policy) in r.stderr, r.stderr
     assert not ran_a.exists()
+
+
+def test_gc_removes_the_record_of_a_policy_file_that_is_gone(hardrun_bin, settled_policy, tmp_path):
+    policy, (a, ran_a), _ = settled_policy
+    assert state(hardrun_bin, policy).returncode == 0
+    record = record_of(str(policy))
+    assert os.path.exists(record)
+    r = subprocess.run([hardrun_bin, "gc", "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(record), "the policy is still there and unchanged: the record is current"
+    os.rename(policy, tmp_path / "moved.json")
+    r = subprocess.run([hardrun_bin, "gc"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "stale policy runtime record(s) removed" in r.stdout
+    assert not os.path.exists(record)

@@ -362,3 +362,35 @@ Test(runtime_record, a_damaged_record_is_not_a_setting)
     std::ofstream(record, std::ios::binary | std::ios::trunc) << rr::record_text("/p.json", st, std::nullopt) << "x";
     cr_assert_not(rr::find("/p.json", st, dir).found, "an unknown setting mark");
 }
+
+Test(runtime_record, gc_removes_the_records_of_policy_files_gone_or_changed)
+{
+    namespace rr = hardrun::policy::runtime_record;
+    std::string base = test::temp_dir();
+    std::string dir = base + "/records";
+    cr_assert_eq(mkdir(dir.c_str(), 0700), 0);
+    auto record_file = [&](const std::string& path) { return dir + "/" + hardrun::sha256_hex(path).substr(0, 32); };
+    auto record = [&](const std::string& path) {
+        struct stat st {};
+        cr_assert_eq(stat(path.c_str(), &st), 0);
+        std::ofstream(record_file(path), std::ios::binary) << rr::record_text(path, st, std::string("/usr/bin/runc"));
+    };
+    std::string same = base + "/same.json", changed = base + "/changed.json", gone = base + "/gone.json";
+    for (const auto& p : {same, changed, gone}) {
+        std::ofstream(p) << "{}";
+        record(p);
+    }
+    std::ofstream(changed, std::ios::app) << " ";
+    cr_assert_eq(unlink(gone.c_str()), 0);
+    std::ofstream(dir + "/" + std::string(32, 'a')) << "not a record";
+    std::ofstream(dir + "/.temp") << "a replacement in progress";
+
+    cr_assert_eq(rr::remove_stale(true, dir), 3, "dry run: changed, gone and the junk");
+    cr_assert_eq(access(record_file(gone).c_str(), F_OK), 0, "a dry run removes nothing");
+    cr_assert_eq(rr::remove_stale(false, dir), 3);
+    cr_assert_eq(access(record_file(same).c_str(), F_OK), 0, "the current record stays");
+    cr_assert_neq(access(record_file(changed).c_str(), F_OK), 0);
+    cr_assert_neq(access(record_file(gone).c_str(), F_OK), 0);
+    cr_assert_eq(access((dir + "/.temp").c_str(), F_OK), 0, "not a record's name: left alone");
+    cr_assert_eq(rr::remove_stale(false, dir), 0);
+}
