@@ -13,12 +13,15 @@ longer names is laid out where the linker would have put it anyway, and the link
 that no longer exists.
 
 How: callgrind profiles hardrun (DIR/hardrun, built with -ffunction-sections as the release build
-is) on a pass-through call (its policy's runtime read from the record an earlier call left), a create with the audit profile, a create with the full policy (user
-namespace included) and that container's delete, the runtime replaced by /bin/true and its exec
-by exit(0) (bench/noexec.c), so each profile ends at the hand-over. The functions that ran in
-hardrun's own image are written in that order (pass-through first), each as the input section
--ffunction-sections gives it; a C archive built without that option (yajl, libcap-ng, libseccomp)
-contributes the text of each member that holds one of them.
+is) on a pass-through call (its policy's runtime read from the record an earlier call left), a
+create with the audit profile, a create with the full policy (user namespace included) and that
+container's delete, the runtime replaced by /bin/true and its exec by exit(0) (bench/noexec.c),
+so each profile ends at the hand-over. The functions that ran in hardrun's own image are written
+in that order (pass-through first), each as the input section -ffunction-sections gives it; a C
+archive built without that option (yajl, libcap-ng, libseccomp) contributes the text of each
+member that holds one of them. A create compiles its seccomp filter only when the verdict cache
+under /run/hardrun has none for the profile: the list holds that path only if the first run of
+this script on the host made it (it is not the path of repeated creates).
 """
 import argparse
 import json
