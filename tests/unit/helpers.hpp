@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -16,11 +17,20 @@
 
 namespace test {
 
-// A fresh directory under /tmp (the test removes what it made).
+// A fresh directory under /tmp, removed with everything in it when the test's process exits
+// (criterion runs each test in a process of its own, so a failed test's directory goes too).
 inline std::string temp_dir()
 {
+    static std::vector<std::string> made;
+    if (made.empty())
+        std::atexit([] {
+            for (const std::string& dir : made)
+                nftw(dir.c_str(), [](const char* path, const struct stat*, int, FTW*) { return ::remove(path); }, 16,
+                     FTW_DEPTH | FTW_PHYS);
+        });
     char path[] = "/tmp/hardrun-unit-XXXXXX";
     cr_assert(mkdtemp(path));
+    made.push_back(path);
     return path;
 }
 
