@@ -14,6 +14,7 @@
 #include "runtime/runtime.hpp"
 #include "state/state.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 #include <dirent.h>
 #include <seccomp.h>
@@ -23,9 +24,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <linux/capability.h>
-#include <sstream>
 
 namespace hardrun::commands {
 namespace {
@@ -52,22 +52,19 @@ bool exists(const std::string& path)
 
 std::string first_line(const std::string& path)
 {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
+    std::string text = read_small_file(path, 1u << 20).value_or("");
+    return text.substr(0, text.find('\n'));
 }
 
 // "1.1.5+ds1" -> {1, 1, 5}; missing parts are 0.
 std::vector<int> version_numbers(const std::string& text)
 {
     std::vector<int> out;
-    std::istringstream in(text);
-    int n;
-    char dot;
-    while (out.size() < 3 && in >> n) {
-        out.push_back(n);
-        if (!(in >> dot) || dot != '.')
+    const char* p = text.c_str();
+    char* end;
+    for (long n; out.size() < 3 && (n = std::strtol(p, &end, 10), end != p); p = end + 1) {
+        out.push_back(int(n));
+        if (*end != '.')
             break;
     }
     out.resize(3, 0);
@@ -167,11 +164,9 @@ void mac(std::vector<Finding>& out)
 
 void seccomp(std::vector<Finding>& out)
 {
-    std::ifstream status("/proc/self/status");
-    std::string line;
     bool filters = false;
-    while (std::getline(status, line))
-        filters = filters || line.rfind("Seccomp_filters:", 0) == 0;  // only with CONFIG_SECCOMP_FILTER
+    for (std::string_view line : lines_of(read_small_file("/proc/self/status", 1u << 20).value_or("")))
+        filters = filters || line.substr(0, 16) == "Seccomp_filters:";  // only with CONFIG_SECCOMP_FILTER
     const scmp_version* v = seccomp_version();
     std::string lib = "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
     out.push_back({"seccomp", filters ? Status::pass : Status::fail, (filters ? "the kernel filters system calls; " : "no seccomp in this kernel; ") + lib,

@@ -13,8 +13,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace hardrun::idmap {
 namespace {
@@ -27,10 +25,8 @@ std::string cache_path() { return std::string(state::state_root) + "/host-suppor
 
 std::string boot_id()
 {
-    std::ifstream in("/proc/sys/kernel/random/boot_id");
-    std::string id;
-    std::getline(in, id);
-    return id;
+    std::string id = read_small_file("/proc/sys/kernel/random/boot_id", 4096).value_or("");
+    return id.substr(0, id.find('\n'));
 }
 
 std::string one_line(std::string s)
@@ -154,14 +150,14 @@ HostSupport host_support(bool fresh)
 {
     std::string kernel = kernel_release(), boot = boot_id();
     if (!fresh) {
-        std::ifstream in(cache_path());
         HostSupport cached;
-        std::string cached_boot, line;
-        while (std::getline(in, line)) {
+        std::string cached_boot;
+        std::string text = read_small_file(cache_path(), 64u << 10).value_or("");
+        for (std::string_view line : lines_of(text)) {
             size_t tab = line.find('\t');
-            if (tab == std::string::npos)
+            if (tab == std::string_view::npos)
                 continue;
-            std::string key = line.substr(0, tab), value = line.substr(tab + 1);
+            std::string_view key = line.substr(0, tab), value = line.substr(tab + 1);
             std::string* field = key == "kernel"     ? &cached.kernel
                                  : key == "boot"     ? &cached_boot
                                  : key == "scratch"  ? &cached.scratch
@@ -180,13 +176,12 @@ HostSupport host_support(bool fresh)
     // /run idmaps only from Linux 6.3; the forms are a property of the kernel, not of the layer's
     // filesystem).
     HostSupport host = probe_host({state::state_root, "/var/lib/hardrun"});
-    std::ostringstream text;
-    text << "kernel\t" << one_line(host.kernel) << "\nboot\t" << boot << "\nscratch\t" << host.scratch
-         << "\nno_idmap\t" << one_line(host.no_idmap) << "\nfd\t" << one_line(host.fd) << "\npath\t"
-         << one_line(host.path) << "\nlowerdir\t" << one_line(host.lowerdir) << "\n";
+    std::string text = "kernel\t" + one_line(host.kernel) + "\nboot\t" + boot + "\nscratch\t" + host.scratch +
+                       "\nno_idmap\t" + one_line(host.no_idmap) + "\nfd\t" + one_line(host.fd) + "\npath\t" +
+                       one_line(host.path) + "\nlowerdir\t" + one_line(host.lowerdir) + "\n";
     try {
         if (own_dir(state::state_root, 0711, true).empty())
-            write_file_atomically(cache_path(), text.str(), 0644);
+            write_file_atomically(cache_path(), text, 0644);
     } catch (const Error&) {
         // Not cached: the next create probes again.
     }

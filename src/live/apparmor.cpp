@@ -1,12 +1,6 @@
 #include "live/apparmor.hpp"
 
-#include "util/error.hpp"
-#include "util/fd.hpp"
 #include "util/file.hpp"
-
-#include <fcntl.h>
-
-#include <optional>
 
 namespace hardrun::live {
 
@@ -31,30 +25,13 @@ AppArmorHost parse_apparmor_profiles(std::string_view text)
     return host;
 }
 
-namespace {
-
-// The file's content, or nullopt when it cannot be opened or read.
-std::optional<std::string> read_small(const char* path, size_t max_bytes)
-{
-    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return std::nullopt;
-    try {
-        return read_all(fd.get(), max_bytes, path);
-    } catch (const Error&) {
-        return std::nullopt;
-    }
-}
-
-}  // namespace
-
 AppArmorHost read_apparmor()
 {
     AppArmorHost host;
-    auto enabled = read_small("/sys/module/apparmor/parameters/enabled", 16);
+    auto enabled = read_small_file("/sys/module/apparmor/parameters/enabled", 16);
     if (!enabled || enabled->empty() || (*enabled)[0] != 'Y')
         return host;
-    auto list = read_small("/sys/kernel/security/apparmor/profiles", 8u << 20);
+    auto list = read_small_file("/sys/kernel/security/apparmor/profiles", 8u << 20);
     if (!list) {
         host.enabled = true;
         return host;

@@ -1,14 +1,13 @@
 #include "live/mounts.hpp"
 
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 #include <dlfcn.h>
 #include <libmount/libmount.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace hardrun::live {
 namespace {
@@ -167,12 +166,10 @@ std::vector<Mount> parse_mountinfo(std::string_view text)
 
 std::vector<Mount> own_mounts()
 {
-    std::ifstream in("/proc/self/mountinfo");
-    if (!in)
+    std::optional<std::string> text = read_small_file("/proc/self/mountinfo", 64u << 20);
+    if (!text)
         throw Error("cannot read /proc/self/mountinfo");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_mountinfo(text.str());
+    return parse_mountinfo(*text);
 }
 
 const Mount* mount_at(const std::vector<Mount>& mounts, std::string_view target)

@@ -14,9 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace hardrun::state {
 namespace {
@@ -45,13 +43,8 @@ void ensure_dir(const std::string& path, mode_t mode)
         throw system_error("cannot set the mode of " + path, errno);
 }
 
-std::string read_small(const std::string& path)
-{
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+// One of a container's small state files; "" when it is missing.
+std::string read_small(const std::string& path) { return read_small_file(path, 64u << 10).value_or(""); }
 
 void write_small(const std::string& path, const std::string& text)
 {
@@ -63,13 +56,13 @@ void write_small(const std::string& path, const std::string& text)
 // Entries name:start:count of `owner` in a subordinate id file.
 std::vector<std::pair<uint64_t, uint64_t>> subids(const std::string& file, const std::string& owner)
 {
-    std::ifstream in(file);
-    if (!in)
+    std::optional<std::string> text = read_small_file(file, 16u << 20);
+    if (!text)
         throw Error("cannot read " + file + " (the user namespace control hands out " + owner +
                     "'s subordinate ids; contrib/install.sh creates them)");
     std::vector<std::pair<uint64_t, uint64_t>> out;
-    std::string line;
-    while (std::getline(in, line)) {
+    for (std::string_view view : lines_of(*text)) {
+        std::string line(view);
         size_t a = line.find(':');
         size_t b = a == std::string::npos ? a : line.find(':', a + 1);
         if (b == std::string::npos || line.substr(0, a) != owner)

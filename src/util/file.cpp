@@ -121,6 +121,29 @@ std::string read_all(int fd, size_t max_bytes, const std::string& what)
     }
 }
 
+std::optional<std::string> read_small_file(const std::string& path, size_t max_bytes)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd)
+        return std::nullopt;
+    try {
+        return read_all(fd.get(), max_bytes, path);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+std::vector<std::string_view> lines_of(std::string_view text)
+{
+    std::vector<std::string_view> out;
+    while (!text.empty()) {
+        size_t end = text.find('\n');
+        out.push_back(text.substr(0, end));
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    }
+    return out;
+}
+
 DirFile read_dir_file(const std::string& path, size_t max_bytes)
 {
     DirFile f;

@@ -6,13 +6,23 @@
 
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hardrun {
 
 // Read everything from fd; refuse more than max_bytes. `what` names the file in messages.
 std::string read_all(int fd, size_t max_bytes, const std::string& what);
+
+// The whole of a small file (a /proc or /sys entry, one of hardrun's own state files), or
+// nullopt when it cannot be opened or read or holds more than max_bytes. (No iostreams: a file
+// stream sets up libstdc++'s locales, whose tables every process would map and relocate.)
+std::optional<std::string> read_small_file(const std::string& path, size_t max_bytes);
+
+// The lines of text without their newlines; a last line without one counts too.
+std::vector<std::string_view> lines_of(std::string_view text);
 
 // A regular file opened through its directory (the directory is kept open so the
 // replacement lands next to the file that was read, even if paths change meanwhile).

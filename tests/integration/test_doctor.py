@@ -70,3 +70,19 @@ def test_the_audit_target_is_judged_by_the_writers_rule(hardrun_bin, require_roo
     assert check["status"] == "warn" and check["finding"] == "none", check
     journal = os.path.exists("/run/systemd/journal/socket")
     assert (audit_check(target="journal")["status"] == "pass") == journal
+
+
+def test_the_runtime_is_judged_by_its_version(hardrun_bin, require_root, tmp_path):
+    def runtime_check(first_line):
+        fake = tmp_path / "runtime"
+        fake.write_text("#!/bin/sh\necho '%s'\necho 'spec: 1.0.2'\n" % first_line)
+        fake.chmod(0o755)
+        _, checks, _ = doctor(hardrun_bin, "--hardrun-runtime", str(fake))
+        return checks["runtime"]
+    for line, status in (("runc version 1.0.3", "warn"), ("runc version 0.1.1", "warn"),
+                         ("runc version 1.1.5+ds1", "pass"), ("runc version 1.10.0", "pass"),
+                         ("runc version 2.0.0", "pass"), ("crun version 1.21", "pass")):
+        check = runtime_check(line)
+        assert check["status"] == status and check["finding"].endswith(line), (line, check)
+        assert (check["advice"] == "use runc 1.1 or later") == (status == "warn"), (line, check)
+    assert runtime_check("")["status"] == "fail"

@@ -278,3 +278,26 @@ Test(file, read_all_reads_every_byte_up_to_the_limit_and_refuses_one_more)
         }
     }
 }
+
+Test(file, read_small_file_gives_the_bytes_or_nothing)
+{
+    std::string dir = test::temp_dir();
+    write(dir + "/f", "one\ntwo\n");
+    cr_assert_eq(read_small_file(dir + "/f", 8).value_or("?"), "one\ntwo\n");
+    cr_assert_not(read_small_file(dir + "/f", 7), "a file over the limit is not read");
+    cr_assert_not(read_small_file(dir + "/missing", 8));
+    cr_assert_not(read_small_file(dir, 8), "a directory cannot be read");
+    cr_assert_eq(read_small_file("/proc/self/stat", 4096).value_or("").substr(0, std::to_string(getpid()).size()),
+                 std::to_string(getpid()), "procfs files, whose size stat reports as 0, are read");
+}
+
+Test(file, lines_of_splits_at_newlines)
+{
+    using V = std::vector<std::string_view>;
+    cr_assert(lines_of("") == V{});
+    cr_assert(lines_of("a") == V{"a"});
+    cr_assert(lines_of("a\n") == V{"a"});
+    cr_assert(lines_of("a\nb") == (V{"a", "b"}));
+    cr_assert(lines_of("\n\nc\n") == (V{"", "", "c"}));
+    cr_assert(lines_of("a\r\nb\n") == (V{"a\r", "b"}), "only the newline is taken off");
+}
