@@ -12,7 +12,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 namespace hardrun::idmap {
 namespace {
@@ -136,8 +135,17 @@ HostSupport probe_host(const std::vector<std::string>& bases)
         } catch (const Error& e) {
             host.no_idmap += (host.no_idmap.empty() ? "" : "; ") + std::string(e.what());
         }
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);  // every mount in it is gone (try_form, mount_overlay)
+        // Every mount in it is gone (try_form, mount_overlay); should one be left, the probe's
+        // directory stays rather than anything below that mount being removed.
+        try {
+            UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            struct stat st {};
+            if (fd && fstat(fd.get(), &st) == 0) {
+                remove_tree(fd.get(), st.st_dev, dir);
+                rmdir(dir.c_str());
+            }
+        } catch (const Error&) {
+        }
         if (!host.scratch.empty())
             break;
     }

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 namespace hardrun {
 namespace {
@@ -142,6 +143,33 @@ std::vector<std::string_view> lines_of(std::string_view text)
         text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     }
     return out;
+}
+
+void remove_tree(int dirfd, dev_t dev, const std::string& where)
+{
+    UniqueFd copy(dup(dirfd));
+    DIR* d = fdopendir(copy.release());
+    if (!d)
+        throw system_error("cannot list " + where, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> guard(d, closedir);
+    while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name == "." || name == "..")
+            continue;
+        struct stat st {};
+        if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            throw system_error("cannot stat " + where + "/" + name, errno);
+        if (st.st_dev != dev)
+            throw Error(where + "/" + name + " is still mounted");
+        if (S_ISDIR(st.st_mode)) {
+            UniqueFd sub(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!sub)
+                throw system_error("cannot open " + where + "/" + name, errno);
+            remove_tree(sub.get(), dev, where + "/" + name);
+        }
+        if (unlinkat(dirfd, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT)
+            throw system_error("cannot remove " + where + "/" + name, errno);
+    }
 }
 
 DirFile read_dir_file(const std::string& path, size_t max_bytes)

@@ -58,6 +58,11 @@ std::string own_dir(const std::string& path, mode_t mode, bool tighten);
 // audit log's directory by it without creating anything): "" when trusted, else why not.
 std::string untrusted_dir(const std::string& path, uid_t owner, mode_t mode);
 
+// Remove everything under the directory `dirfd` (`where` names it in messages), never crossing
+// into another filesystem than `dev`: something still mounted in the tree is an error, not a
+// tree to empty.
+void remove_tree(int dirfd, dev_t dev, const std::string& where);
+
 // Write `text` to `path` the same way, whether or not it exists (a new file gets `mode`, root's).
 void write_file_atomically(const std::string& path, std::string_view text, mode_t mode);
 
