@@ -170,7 +170,9 @@ def main():
                            env=dict(env, LD_PRELOAD=noexec), check=True, stdout=subprocess.DEVNULL)
             found = [n for n in profile_functions(out, hardrun) if n not in names]
             found_members = [m for m in c_archive_members(found) if m not in members]
-            print("%-13s %4d functions, %2d C archive members" % (label, len(found), len(found_members)))
+            totals = [l.split()[1] for l in open(out) if l.startswith(("totals:", "summary:"))]
+            print("%-13s %4d functions, %2d C archive members, %s instructions" %
+                  (label, len(found), len(found_members), totals[0] if totals else "?"))
             names += found
             members += found_members
             groups.append((label, found_members, found))
