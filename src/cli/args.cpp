@@ -215,13 +215,13 @@ struct OwnOption {
     std::optional<std::string> Invocation::*field;
 };
 
-const OwnOption own_options[] = {
+constexpr OwnOption own_options[] = {
     {"hardrun-policy", &Invocation::policy},
     {"hardrun-runtime", &Invocation::runtime},
 };
 
 // runc's global flags: name -> takes a value.
-const std::pair<std::string_view, bool> global_flags[] = {
+constexpr std::pair<std::string_view, bool> global_flags[] = {
     {"debug", false}, {"log", true}, {"log-format", true}, {"root", true}, {"criu", true},
     {"systemd-cgroup", false}, {"rootless", true}, {"help", false}, {"h", false},
     {"version", false}, {"v", false},

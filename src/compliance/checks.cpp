@@ -10,7 +10,7 @@ namespace {
 
 // CIS Docker Benchmark v1.6.0 section 5 ("Container Runtime") numbering, as docker-bench-
 // security implements it; Pod Security Standards controls by their names on kubernetes.io.
-const std::vector<Standard> table = {
+constexpr Standard table[] = {
     {"capabilities", "5.4", "Linux kernel capabilities are restricted within containers", "restricted",
      "Capabilities"},
     {"no-new-privileges", "5.26", "Container is restricted from acquiring additional privileges", "restricted",
@@ -225,7 +225,7 @@ Check user_namespace(const live::State& s, const Requirements& r)
 
 }  // namespace
 
-const std::vector<Standard>& standards()
+std::span<const Standard> standards()
 {
     return table;
 }

@@ -6,6 +6,7 @@
 #include "compliance/requirements.hpp"
 #include "live/container.hpp"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,7 @@ struct Standard {
 const Standard& standard_of(std::string_view check);
 
 // The whole table, in report order.
-const std::vector<Standard>& standards();
+std::span<const Standard> standards();
 
 enum class Result { pass, fail, info };
 const char* result_name(Result result);

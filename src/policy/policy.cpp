@@ -354,7 +354,7 @@ Sysctls sysctls_at(const json::Value& v, const std::string& path, const Sysctls&
     return s;
 }
 
-const std::vector<std::string> hook_kinds = {"prestart",       "createRuntime", "createContainer",
+constexpr std::string_view hook_kinds[] = {"prestart",       "createRuntime", "createContainer",
                                               "startContainer", "poststart",     "poststop"};
 
 Hooks hooks_at(const json::Value& v, const std::string& path, const Hooks& fallback)
@@ -382,7 +382,7 @@ Hooks hooks_at(const json::Value& v, const std::string& path, const Hooks& fallb
                 throw Error(where + "/kinds is required");
             hook.kinds = strings_at(
                 *kinds, where + "/kinds", "hook kinds",
-                [](const std::string& k) { return std::find(hook_kinds.begin(), hook_kinds.end(), k) != hook_kinds.end(); },
+                [](const std::string& k) { return std::find(std::begin(hook_kinds), std::end(hook_kinds), k) != std::end(hook_kinds); },
                 "a hook kind (prestart, createRuntime, createContainer, startContainer, poststart, poststop)");
             item.finish();
             h.allow.push_back(std::move(hook));
