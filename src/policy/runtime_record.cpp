@@ -135,8 +135,10 @@ int remove_stale(bool dry_run, const std::string& dir)
         if (second != std::string::npos) {
             std::string path = text.substr(first + 1, second - first - 1);
             struct stat st {};
-            current = ::stat(path.c_str(), &st) == 0 && record_path(dir, path) == file &&
-                      text.compare(0, key(path, st).size(), key(path, st)) == 0;
+            if (::stat(path.c_str(), &st) == 0 && record_path(dir, path) == file) {
+                std::string expected = key(path, st);
+                current = text.compare(0, expected.size(), expected) == 0;
+            }
         }
         if (current)
             continue;
