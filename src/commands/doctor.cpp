@@ -165,7 +165,8 @@ void mac(std::vector<Finding>& out)
 void seccomp(std::vector<Finding>& out)
 {
     bool filters = false;
-    for (std::string_view line : lines_of(read_small_file("/proc/self/status", 1u << 20).value_or("")))
+    std::string status = read_small_file("/proc/self/status", 1u << 20).value_or("");
+    for (std::string_view line : lines_of(status))
         filters = filters || line.substr(0, 16) == "Seccomp_filters:";  // only with CONFIG_SECCOMP_FILTER
     const scmp_version* v = seccomp_version();
     std::string lib = "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);

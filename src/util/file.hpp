@@ -21,7 +21,9 @@ std::string read_all(int fd, size_t max_bytes, const std::string& what);
 // stream sets up libstdc++'s locales, whose tables every process would map and relocate.)
 std::optional<std::string> read_small_file(const std::string& path, size_t max_bytes);
 
-// The lines of text without their newlines; a last line without one counts too.
+// The lines of text without their newlines; a last line without one counts too. The views point
+// into `text`: keep it alive while they are used (a temporary string in a range-for's
+// expression is destroyed before the loop runs).
 std::vector<std::string_view> lines_of(std::string_view text);
 
 // A regular file opened through its directory (the directory is kept open so the
