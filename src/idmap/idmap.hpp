@@ -33,8 +33,9 @@ struct MountOf {
     std::string upper;              // overlay: the writable layer ("" for a lowers-only overlay)
 };
 
-// The mount `fd` (an O_PATH descriptor) lies on. Only an overlay's is read from the mount
-// table (loading libmount costs about 0.5 ms); anything else is told by its filesystem type.
+// The mount `fd` (an O_PATH descriptor) lies on. Only an overlay's options are read, from the
+// kernel's statmount where it has one, else from the mount table (loading libmount: 1.2 to
+// 1.7 ms); anything else is told by its filesystem type.
 // Throws with the reason when the table or an overlay's options cannot be read.
 MountOf mount_of(int fd, const std::string& path);
 

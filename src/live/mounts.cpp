@@ -4,9 +4,18 @@
 #include "util/file.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <libmount/libmount.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 namespace hardrun::live {
@@ -32,7 +41,6 @@ struct LibMount {
     decltype(&mnt_fs_get_fs_options) get_fs_options;
     decltype(&mnt_fs_get_vfs_options) get_vfs_options;
     decltype(&mnt_optstr_get_option) optstr_get_option;
-    decltype(&mnt_optstr_next_option) optstr_next_option;
     decltype(&mnt_optstr_get_flags) optstr_get_flags;
     decltype(&mnt_get_builtin_optmap) get_builtin_optmap;
 };
@@ -66,13 +74,45 @@ const LibMount& libmount()
         bind(handle, l.get_fs_options, "mnt_fs_get_fs_options");
         bind(handle, l.get_vfs_options, "mnt_fs_get_vfs_options");
         bind(handle, l.optstr_get_option, "mnt_optstr_get_option");
-        bind(handle, l.optstr_next_option, "mnt_optstr_next_option");
         bind(handle, l.optstr_get_flags, "mnt_optstr_get_flags");
         bind(handle, l.get_builtin_optmap, "mnt_get_builtin_optmap");
         return l;
     }();
     return lib;
 }
+
+// statmount(2) (Linux 6.8; the options from 6.10), declared here: Debian 12's kernel headers
+// predate it. The layout is the kernel's ABI (include/uapi/linux/mount.h), fixed by size and
+// offsets; only the fields read here are named.
+constexpr long statmount_syscall = 457;  // the same number on every architecture
+constexpr unsigned statx_mnt_id_unique = 0x4000;
+constexpr uint64_t statmount_mnt_point = 0x10, statmount_fs_type = 0x20, statmount_mnt_opts = 0x80;
+
+struct mnt_id_request {
+    uint32_t size;
+    uint32_t spare;
+    uint64_t mnt_id;
+    uint64_t param;
+};
+static_assert(sizeof(mnt_id_request) == 24);  // MNT_ID_REQ_SIZE_VER0
+
+struct statmount_reply {
+    uint32_t size;      // of the reply, strings included
+    uint32_t mnt_opts;  // [string] the superblock's options, escaped as in mountinfo
+    uint64_t mask;      // what the kernel filled in
+    uint32_t sb_dev_major, sb_dev_minor;
+    uint64_t sb_magic;
+    uint32_t sb_flags;
+    uint32_t fs_type;  // [string]
+    uint64_t mnt_id, mnt_parent_id;
+    uint32_t mnt_id_old, mnt_parent_id_old;
+    uint64_t mnt_attr, mnt_propagation, mnt_peer_group, mnt_master, propagate_from;
+    uint32_t mnt_root;   // [string]
+    uint32_t mnt_point;  // [string] relative to the process's root
+    uint64_t spare[50];
+    // the strings follow
+};
+static_assert(sizeof(statmount_reply) == 512 && offsetof(statmount_reply, mnt_point) == 108);
 
 struct FileDeleter {
     void operator()(FILE* f) const { std::fclose(f); }
@@ -98,14 +138,84 @@ bool Mount::has_fs_option(std::string_view name) const
 
 std::vector<std::pair<std::string, std::string>> options_of(std::string_view optstr)
 {
+    // libmount's rules (mnt_optstr_next_option), without loading libmount: options are split at
+    // commas outside double quotes, empty ones skipped; a name ends at its first '=' (not the
+    // option's first character); quotes stay in the value. The unit tests hold this to
+    // libmount's own parser.
     std::vector<std::pair<std::string, std::string>> out;
-    std::string copy(optstr);
-    char* cursor = copy.data();
-    char *name = nullptr, *value = nullptr;
-    size_t name_size = 0, value_size = 0;
-    while (libmount().optstr_next_option(&cursor, &name, &name_size, &value, &value_size) == 0)
-        out.emplace_back(std::string(name, name_size), value ? std::string(value, value_size) : "");
+    for (size_t i = 0; i < optstr.size();) {
+        if (optstr[i] == ',') {
+            ++i;
+            continue;
+        }
+        const size_t start = i;
+        size_t sep = std::string_view::npos;
+        bool quoted = false;
+        for (; i < optstr.size(); ++i) {
+            char c = optstr[i];
+            if (c == '"')
+                quoted = !quoted;
+            else if (!quoted && c == ',')
+                break;
+            else if (!quoted && c == '=' && sep == std::string_view::npos && i > start)
+                sep = i;
+        }
+        if (quoted)  // libmount drops such an option silently; a kernel never writes one
+            throw Error("the mount options \"" + std::string(optstr) + "\" have an unterminated quote");
+        if (sep == std::string_view::npos)
+            out.emplace_back(optstr.substr(start, i - start), "");
+        else
+            out.emplace_back(optstr.substr(start, sep - start), optstr.substr(sep + 1, i - sep - 1));
+    }
     return out;
+}
+
+std::optional<Mount> kernel_mount_of(int fd)
+{
+    struct statx stx {};
+    if (statx(fd, "", AT_EMPTY_PATH, statx_mnt_id_unique, &stx) != 0)
+        throw system_error("cannot find the mount of a file descriptor", errno);
+    if (!(stx.stx_mask & statx_mnt_id_unique))
+        return std::nullopt;  // before Linux 6.8: no unique mount ids, no statmount
+    mnt_id_request req {};
+    req.size = sizeof req;
+    req.mnt_id = stx.stx_mnt_id;
+    req.param = statmount_fs_type | statmount_mnt_point | statmount_mnt_opts;
+    // The fixed part is 512 bytes; an overlay's options with long layer lists need more.
+    std::vector<uint64_t> buffer(4096 / sizeof(uint64_t));
+    for (;;) {
+        size_t bytes = buffer.size() * sizeof(uint64_t);
+        if (syscall(statmount_syscall, &req, buffer.data(), bytes, 0) == 0)
+            break;
+        if (errno == EOVERFLOW && bytes < (64u << 20)) {
+            buffer.resize(buffer.size() * 4);
+            continue;
+        }
+        // ENOSYS: no statmount; EPERM: a seccomp filter around hardrun that does not know it.
+        if (errno == ENOSYS || errno == EPERM || errno == EINVAL || errno == EOPNOTSUPP)
+            return std::nullopt;
+        throw system_error("statmount of mount " + std::to_string(stx.stx_mnt_id) + " failed", errno);
+    }
+    const auto* sm = reinterpret_cast<const statmount_reply*>(buffer.data());
+    const uint64_t wanted = statmount_fs_type | statmount_mnt_point | statmount_mnt_opts;
+    // No options in the reply: a kernel before 6.10, or a filesystem that shows none (the kernel
+    // leaves the field out then). An overlay always shows its layers.
+    if ((sm->mask & wanted) != wanted)
+        return std::nullopt;
+    const char* strings = reinterpret_cast<const char*>(buffer.data()) + sizeof(statmount_reply);
+    const char* end = reinterpret_cast<const char*>(buffer.data()) + std::min<size_t>(sm->size, buffer.size() * 8);
+    auto string_at = [&](uint32_t offset) {
+        const char* s = strings + offset;
+        if (s >= end)
+            throw Error("statmount returned a string outside its reply");
+        return std::string(s, strnlen(s, size_t(end - s)));
+    };
+    Mount m;
+    m.id = int(stx.stx_mnt_id);  // the unique id: not mountinfo's, not compared with it
+    m.fstype = string_at(sm->fs_type);
+    m.target = string_at(sm->mnt_point);
+    m.fs_options = string_at(sm->mnt_opts);
+    return m;
 }
 
 unsigned long apply_mount_options(std::string_view optstr, unsigned long flags)
