@@ -5,8 +5,10 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -173,6 +175,53 @@ def test_a_failed_create_cleans_up(runtime, make_bundle, tmp_path):
     r = runtime.hardrun("create", "--bundle", b.path, cid, pre=("--log", str(log), "--log-format", "json"))
     assert r.returncode != 0
     assert "no such file" in (log.read_text() + r.stderr).lower()
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+
+
+def test_a_runtime_that_cannot_be_executed_fails_the_create_and_cleans_up(runtime, make_bundle, tmp_path):
+    # With a user namespace the runtime runs as hardrun's child: an exec that fails there is
+    # hardrun's error, with the kernel's reason, and the state goes.
+    bogus = tmp_path / "not-a-program"
+    bogus.write_bytes(b"\x00\x01 not an executable format\n")
+    bogus.chmod(0o755)
+    b = make_bundle("true")
+    cid = runtime.new_id()
+    log = tmp_path / "log.json"
+    r = runtime.hardrun("create", "--bundle", b.path, cid,
+                        pre=("--hardrun-runtime", str(bogus), "--log", str(log), "--log-format", "json"))
+    assert r.returncode != 0
+    text = log.read_text() + r.stderr
+    assert "cannot start the real runtime %s" % bogus in text and "exec format error" in text.lower(), text
+    assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
+
+
+def test_signals_reach_the_runtime_it_runs_as_a_child(runtime, make_bundle, tmp_path):
+    # The runtime starts with the caller's signal mask (hardrun blocks every signal around the
+    # spawn), and hardrun forwards SIGTERM to it; runc forwards it to the container.
+    mask = tmp_path / "mask"
+    wrapper = tmp_path / "runtime"
+    # Not a shell: dash clears its signal mask when it starts.
+    wrapper.write_text("#!/usr/bin/python3\nimport os, sys\n"
+                       "open(%r, 'w').write(''.join(l for l in open('/proc/self/status') if l.startswith('SigBlk')))\n"
+                       "os.execv(%r, [%r] + sys.argv[1:])\n" % (str(mask), shutil.which("runc"), "runc"))
+    wrapper.chmod(0o755)
+    b = make_bundle("sh", "-c", "trap 'exit 7' TERM; echo ready; sleep 60 & wait")
+    cid = runtime.new_id()
+    with tempfile.TemporaryFile() as out:
+        p = subprocess.Popen([runtime.hardrun_bin, "--hardrun-runtime", str(wrapper), "--root", runtime.root, "run",
+                              "--bundle", b.path, cid], stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            out.seek(0)
+            if b"ready" in out.read():
+                break
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        out.seek(0)
+        assert rc == 7, out.read()
+    # hardrun was started with no signal blocked: so is the runtime.
+    assert mask.read_text().split() == ["SigBlk:", "0" * 16]
     assert not os.path.exists(f"{STATE}/{cid}") and mounts_under(f"{STATE}/{cid}") == []
 
 
