@@ -210,8 +210,7 @@ std::optional<Mount> kernel_mount_of(int fd)
             throw Error("statmount returned a string outside its reply");
         return std::string(s, strnlen(s, size_t(end - s)));
     };
-    Mount m;
-    m.id = int(stx.stx_mnt_id);  // the unique id: not mountinfo's, not compared with it
+    Mount m;  // id stays 0: the kernel's unique id is not mountinfo's, and does not fit an int
     m.fstype = string_at(sm->fs_type);
     m.target = string_at(sm->mnt_point);
     m.fs_options = string_at(sm->mnt_opts);
