@@ -59,8 +59,8 @@ __attribute__((no_sanitize("address", "undefined"))) int helper_main(void* paren
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
-    // It must not outlive hardrun (killed by the engine's SIGTERM mid-create): it would pause
-    // forever.
+    // It must not outlive hardrun (killed by the engine's SIGTERM mid-create): it holds copies
+    // of hardrun's descriptors, the container's lock among them, and would pause forever.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != *static_cast<const pid_t*>(parent))
         return 0;

@@ -84,7 +84,7 @@ const LibMount& libmount()
 // statmount(2) (Linux 6.8; the options from 6.10), declared here: Debian 12's kernel headers
 // predate it. The layout is the kernel's ABI (include/uapi/linux/mount.h), fixed by size and
 // offsets; only the fields read here are named.
-constexpr long statmount_syscall = 457;  // the same number on every architecture
+constexpr long statmount_syscall = 457;  // the same on every architecture Debian releases for
 constexpr unsigned statx_mnt_id_unique = 0x4000;
 constexpr uint64_t statmount_mnt_point = 0x10, statmount_fs_type = 0x20, statmount_mnt_opts = 0x80;
 

@@ -1,5 +1,6 @@
 // A mount table (/proc/PID/mountinfo) read with libmount: where each mount is, its type, the
-// part of its filesystem it shows, and the per-mount flags the report checks.
+// part of its filesystem it shows, and the per-mount flags the report checks; and one mount's
+// record asked of the kernel (statmount), where no table needs reading.
 #pragma once
 
 #include <optional>
