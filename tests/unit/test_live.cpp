@@ -64,6 +64,25 @@ const char* minimal_status = "Uid:\t1000\t1000\t1000\t1000\n"
                              "NoNewPrivs:\t0\n"
                              "Seccomp:\t0\n";
 
+// A scratch directory in a mount namespace of this test's own (criterion runs each test in a
+// process of its own), with / made private: what the test mounts stays out of the host's table.
+std::string private_scratch_dir()
+{
+    cr_assert_eq(unshare(CLONE_NEWNS), 0);
+    cr_assert_eq(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+    return test::temp_dir();
+}
+
+// An overlay of DIR/lower1 over DIR/lower2 with the upper layer DIR/upper, mounted at DIR/merged.
+std::string mount_two_layer_overlay(const std::string& dir)
+{
+    for (const char* sub : {"/lower1", "/lower2", "/upper", "/work", "/merged"})
+        cr_assert_eq(mkdir((dir + sub).c_str(), 0755), 0);
+    std::string layers = "lowerdir=" + dir + "/lower1:" + dir + "/lower2,upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+    cr_assert_eq(mount("overlay", (dir + "/merged").c_str(), "overlay", 0, layers.c_str()), 0, "%s", strerror(errno));
+    return dir + "/merged";
+}
+
 }  // namespace
 
 Test(live, status_of_a_hardrun_container)
@@ -479,14 +498,10 @@ Test(live, kernel_mount_record_matches_the_table)
     int major = 0, minor = 0;
     std::sscanf(u.release, "%d.%d", &major, &minor);
     const bool has_statmount_options = major > 6 || (major == 6 && minor >= 10);
-    cr_assert_eq(unshare(CLONE_NEWNS), 0);
-    cr_assert_eq(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
-    std::string dir = test::temp_dir();
-    for (const char* sub : {"/tmpfs", "/lower1", "/lower2", "/upper", "/work", "/merged"})
-        cr_assert_eq(mkdir((dir + sub).c_str(), 0755), 0);
+    std::string dir = private_scratch_dir();
+    mount_two_layer_overlay(dir);
+    cr_assert_eq(mkdir((dir + "/tmpfs").c_str(), 0755), 0);
     cr_assert_eq(mount("scratch", (dir + "/tmpfs").c_str(), "tmpfs", 0, "mode=700,size=1m"), 0, "%s", strerror(errno));
-    std::string layers = "lowerdir=" + dir + "/lower1:" + dir + "/lower2,upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-    cr_assert_eq(mount("overlay", (dir + "/merged").c_str(), "overlay", 0, layers.c_str()), 0, "%s", strerror(errno));
 
     for (std::string path : {dir + "/merged", dir + "/tmpfs", std::string("/proc")}) {
         hardrun::UniqueFd fd(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -524,13 +539,8 @@ Test(live, overlay_layers_with_and_without_statmount)
 {
     if (geteuid() != 0)
         cr_skip_test("mounting an overlay needs root");
-    cr_assert_eq(unshare(CLONE_NEWNS), 0);
-    cr_assert_eq(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
-    std::string dir = test::temp_dir();
-    for (const char* sub : {"/lower1", "/lower2", "/upper", "/work", "/merged"})
-        cr_assert_eq(mkdir((dir + sub).c_str(), 0755), 0);
-    std::string layers = "lowerdir=" + dir + "/lower1:" + dir + "/lower2,upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-    cr_assert_eq(mount("overlay", (dir + "/merged").c_str(), "overlay", 0, layers.c_str()), 0, "%s", strerror(errno));
+    std::string dir = private_scratch_dir();
+    mount_two_layer_overlay(dir);
     hardrun::UniqueFd fd(open((dir + "/merged").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     cr_assert(fd);
     auto check = [&](const char* how) {
@@ -596,11 +606,7 @@ Test(cgroups_path, other_layouts_fall_back_to_the_mount_table)
 {
     if (geteuid() != 0)
         cr_skip_test("mounting cgroup hierarchies needs root");
-    // Criterion runs each test in a process of its own: a private mount namespace keeps these
-    // mounts from the host.
-    cr_assert_eq(unshare(CLONE_NEWNS), 0);
-    cr_assert_eq(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
-    std::string dir = test::temp_dir();
+    std::string dir = private_scratch_dir();
     // A directory that is neither tmpfs nor cgroup2fs.
     cr_assert_not(conventional_hierarchy_roots(dir, "0::/\n"));
     // The v2 hierarchy's root mounted at the base: unified.
