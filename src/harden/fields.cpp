@@ -91,7 +91,7 @@ public:
             return;
         }
         bool vouching = false;
-        if (node.owner == "fields" && !vouched_) {
+        if (node.owner() == "fields" && !vouched_) {
             if (!owner_allows(node, value))
                 return;
             vouching = vouched_ = true;  // below here, the policy's word holds
@@ -140,14 +140,14 @@ private:
                     refuse("the key contains a NUL byte");
                     path_.pop_back();
                 } else {
-                    walk_at(key, item, *node.element);
+                    walk_at(key, item, *node.element());
                 }
             }
             break;
         case Kind::array:
             for (size_t i = 0; i < value.items().size(); ++i) {
                 path_.push_back({{}, i, true});
-                walk(value.items()[i], *node.element);
+                walk(value.items()[i], *node.element());
                 path_.pop_back();
             }
             break;
@@ -195,9 +195,9 @@ private:
     bool owner_allows(const Node& node, const json::Value& value)
     {
         bool empty = (value.is_object() && value.members().empty()) || (value.is_array() && value.items().empty());
-        if (empty || allowed(std::string(node.pointer)))
+        if (empty || allowed(std::string(node.pointer())))
             return true;
-        refuse("no control makes " + std::string(node.pointer) + " safe (" + reason(node.pointer) +
+        refuse("no control makes " + std::string(node.pointer()) + " safe (" + reason(node.pointer()) +
                           "); refused unless the policy's fields.allow names it");
         return false;
     }
@@ -218,12 +218,12 @@ private:
             }
             path_.push_back({key, 0, false});
             std::string folded = spec::fold_key(key);
-            auto same = std::find_if(node.fields.begin(), node.fields.end(),
-                                     [&](const auto& f) { return spec::fold_key(f.first) == folded; });
-            if (same != node.fields.end())
-                refuse("the key \"" + printable(key) + "\" differs from the OCI field \"" + std::string(same->first) +
+            auto same = std::find_if(node.fields().begin(), node.fields().end(),
+                                     [&](const Node& f) { return spec::fold_key(f.name()) == folded; });
+            if (same != node.fields().end())
+                refuse("the key \"" + printable(key) + "\" differs from the OCI field \"" + std::string(same->name()) +
                        "\" only by case; runc would read it as that field");
-            else if (!allowed(std::string(node.pointer) + "/" + key))
+            else if (!allowed(std::string(node.pointer()) + "/" + key))
                 refuse("not a field of the OCI runtime-spec hardrun knows; a runtime may act on it while no "
                        "control has read it (the policy's fields.allow can let it through)");
             path_.pop_back();

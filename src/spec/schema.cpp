@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <limits>
-#include <optional>
 
 namespace hardrun::spec::schema {
 namespace {
@@ -213,7 +212,7 @@ constexpr IntegerType integer_types[] = {
     {"uint", false, std::numeric_limits<uint64_t>::max()},
 };
 
-void set_leaf(Node& node, std::string_view type)
+constexpr void set_leaf(Node& node, std::string_view type)
 {
     if (type == "string") {
         node.kind = Kind::string;
@@ -229,34 +228,8 @@ void set_leaf(Node& node, std::string_view type)
                 node.max = t.max;
                 return;
             }
-        throw Error("schema: unknown type " + std::string(type));
+        throw Error("schema: unknown type " + std::string(type));  // at compile time: the build fails
     }
-}
-
-// The child of a struct node, created on first mention; `pointer` names it.
-Node& struct_field(Node& parent, std::string_view name, std::string_view pointer)
-{
-    if (parent.kind != Kind::object)
-        throw Error("schema: " + std::string(pointer) + " below a non-object");
-    for (auto& [n, child] : parent.fields)
-        if (n == name)
-            return *child;
-    parent.fields.emplace_back(name, std::make_unique<Node>());
-    Node& child = *parent.fields.back().second;
-    child.kind = Kind::object;
-    child.pointer = pointer;
-    return child;
-}
-
-Node& element_of(Node& container, Kind kind, std::string_view pointer)
-{
-    container.kind = kind;
-    if (!container.element) {
-        container.element = std::make_unique<Node>();
-        container.element->kind = Kind::object;
-        container.element->pointer = pointer;
-    }
-    return *container.element;
 }
 
 // The table's words, found at compile time: scanning its 13 KB of aligned text cost every
@@ -314,79 +287,181 @@ void each_row(Row&& row)
             table_text.substr(r.at[2], r.len[2]));
 }
 
-// A container's owner: the owner all the leaves below it share, else none ("").
-std::string_view fill_owners(Node& node)
-{
-    if (node.kind == Kind::object || node.kind == Kind::map || node.kind == Kind::array) {
-        std::optional<std::string_view> shared;
-        bool same = true;
-        auto take = [&](std::string_view owner) {
-            same = same && (!shared || *shared == owner);
-            shared = owner;
-        };
-        if (node.element)
-            take(fill_owners(*node.element));
-        for (auto& [name, child] : node.fields)
-            take(fill_owners(*child));
-        node.owner = shared && same ? *shared : std::string_view();
-    }
-    return node.owner;
-}
+// The tree as the table's lines describe it, before its layout: each node's fields are a list
+// (first_child, next_sibling; 0 ends it, as the root is no one's field), its element the draft's
+// index in Node::element_index. Built at compile time only.
+constexpr size_t max_nodes = 1024;
 
-// Built once per hardrun process (on every create): string views into the table, no iostreams.
-struct Schema {
-    Node root;
+struct Draft {
+    std::array<Node, max_nodes> nodes{};
+    std::array<uint16_t, max_nodes> first_child{}, last_child{}, next_sibling{};
+    size_t count = 1;
 
-    Schema()
+    constexpr std::string_view text(uint16_t at, uint16_t len) const { return table_text.substr(at, len); }
+
+    constexpr size_t add(Kind kind, size_t pointer_at, size_t pointer_len)
     {
-        root.kind = Kind::object;
-        each_row([this](std::string_view pointer, std::string_view type, std::string_view owner) {
-            Node* at = &root;
-            size_t start = 1;
-            while (start <= pointer.size()) {
-                size_t end = pointer.find('/', start);
-                if (end == std::string_view::npos)
-                    end = pointer.size();
-                std::string_view segment = pointer.substr(start, end - start);
-                // "names[]", "rdma{}": the field, then its element.
-                // Not find_first_of("[{"): libstdc++ calls memchr over the set for each
-                // character, which cost every create about 0.15 M instructions here.
-                size_t name_end = std::min(segment.find('['), segment.find('{'));
-                std::string_view name = segment.substr(0, name_end);
-                size_t field_end = start + name.size();
-                at = &struct_field(*at, name, pointer.substr(0, field_end));
-                for (size_t i = field_end; i < end; i += 2)
-                    at = &element_of(*at, pointer[i] == '[' ? Kind::array : Kind::map, pointer.substr(0, i + 2));
-                start = end + 1;
-            }
-            set_leaf(*at, type);
-            at->owner = owner;
-        });
-        fill_owners(root);
+        if (count == max_nodes)
+            throw Error("schema: more than max_nodes nodes");
+        Node& n = nodes[count];
+        n.kind = kind;
+        n.pointer_at = uint16_t(pointer_at);
+        n.pointer_len = uint16_t(pointer_len);
+        return count++;
+    }
+
+    // The field `name` (at name_at in the table) of struct `parent`, added on first mention.
+    constexpr size_t struct_field(size_t parent, size_t name_at, size_t name_len, size_t pointer_at, size_t pointer_len)
+    {
+        if (nodes[parent].kind != Kind::object)
+            throw Error("schema: a field below a non-object");
+        std::string_view name = table_text.substr(name_at, name_len);
+        for (size_t c = first_child[parent]; c != 0; c = next_sibling[c])
+            if (text(nodes[c].name_at, nodes[c].name_len) == name)
+                return c;
+        size_t child = add(Kind::object, pointer_at, pointer_len);
+        nodes[child].name_at = uint16_t(name_at);
+        nodes[child].name_len = uint16_t(name_len);
+        if (first_child[parent] == 0)
+            first_child[parent] = uint16_t(child);
+        else
+            next_sibling[last_child[parent]] = uint16_t(child);
+        last_child[parent] = uint16_t(child);
+        return child;
+    }
+
+    constexpr size_t element_of(size_t container, Kind kind, size_t pointer_at, size_t pointer_len)
+    {
+        nodes[container].kind = kind;
+        if (nodes[container].element_index == 0)
+            nodes[container].element_index = uint16_t(add(Kind::object, pointer_at, pointer_len));
+        return nodes[container].element_index;
+    }
+
+    // A container's owner: the owner all the leaves below it share, else none (length 0).
+    constexpr void fill_owners(size_t at)
+    {
+        Node& node = nodes[at];
+        if (node.kind != Kind::object && node.kind != Kind::map && node.kind != Kind::array)
+            return;
+        bool any = false, same = true;
+        uint16_t owner_at = 0, owner_len = 0;
+        auto take = [&](size_t child) {
+            fill_owners(child);
+            const Node& c = nodes[child];
+            same = same && (!any || text(owner_at, owner_len) == text(c.owner_at, c.owner_len));
+            any = true;
+            owner_at = c.owner_at;
+            owner_len = c.owner_len;
+        };
+        if (node.element_index != 0)
+            take(node.element_index);
+        for (size_t c = first_child[at]; c != 0; c = next_sibling[c])
+            take(c);
+        node.owner_at = any && same ? owner_at : 0;
+        node.owner_len = any && same ? owner_len : 0;
     }
 };
 
-const Schema& schema()
+constexpr Draft draft()
 {
-    // Never destroyed: tearing the tree down at exit cost every create about 80 k instructions
-    // for memory the exit frees anyway.
-    static const Schema& s = *new Schema;
-    return s;
+    Draft d;
+    d.nodes[0].kind = Kind::object;
+    for (const RowAt& r : row_words) {
+        std::string_view pointer = table_text.substr(r.at[0], r.len[0]);
+        size_t at = 0;
+        size_t start = 1;
+        while (start <= pointer.size()) {
+            size_t end = pointer.find('/', start);
+            if (end == std::string_view::npos)
+                end = pointer.size();
+            std::string_view segment = pointer.substr(start, end - start);
+            // "names[]", "rdma{}": the field, then its element.
+            size_t name_end = std::min(segment.find('['), segment.find('{'));
+            size_t name_len = segment.substr(0, name_end).size();
+            size_t field_end = start + name_len;
+            at = d.struct_field(at, r.at[0] + start, name_len, r.at[0], field_end);
+            for (size_t i = field_end; i < end; i += 2)
+                at = d.element_of(at, pointer[i] == '[' ? Kind::array : Kind::map, r.at[0], i + 2);
+            start = end + 1;
+        }
+        set_leaf(d.nodes[at], table_text.substr(r.at[1], r.len[1]));
+        d.nodes[at].owner_at = uint16_t(r.at[2]);
+        d.nodes[at].owner_len = uint16_t(r.len[2]);
+    }
+    d.fill_owners(0);
+    return d;
 }
+
+constexpr size_t node_count = draft().count;
+
+// The tree laid out breadth first, so that each struct's fields are neighbours (Node::fields is a
+// span) and each node holds the final indices of its fields and element.
+constexpr std::array<Node, node_count> tree = [] {
+    Draft d = draft();
+    std::array<Node, node_count> out{};
+    std::array<uint16_t, max_nodes> queue{};  // draft indices, in their final order
+    size_t head = 0, tail = 0;
+    queue[tail++] = 0;
+    while (head < tail) {
+        size_t final_index = head;
+        size_t old = queue[head++];
+        Node n = d.nodes[old];
+        n.first_field = uint16_t(tail);
+        n.field_count = 0;
+        for (size_t c = d.first_child[old]; c != 0; c = d.next_sibling[c]) {
+            queue[tail++] = uint16_t(c);
+            ++n.field_count;
+        }
+        if (n.field_count == 0)
+            n.first_field = 0;
+        if (n.element_index != 0) {
+            n.element_index = uint16_t(tail);
+            queue[tail++] = d.nodes[old].element_index;
+        }
+        out[final_index] = n;
+    }
+    return out;
+}();
 
 }  // namespace
 
+std::string_view Node::pointer() const
+{
+    return table_text.substr(pointer_at, pointer_len);
+}
+
+std::string_view Node::owner() const
+{
+    return table_text.substr(owner_at, owner_len);
+}
+
+std::string_view Node::name() const
+{
+    return table_text.substr(name_at, name_len);
+}
+
+std::span<const Node> Node::fields() const
+{
+    return {tree.data() + first_field, field_count};
+}
+
 const Node* Node::field(std::string_view name) const
 {
-    for (const auto& [n, child] : fields)
-        if (n == name)
-            return child.get();
+    for (const Node& f : fields())
+        if (f.name() == name)
+            return &f;
     return nullptr;
+}
+
+const Node* Node::element() const
+{
+    return element_index != 0 ? &tree[element_index] : nullptr;
 }
 
 const Node& config()
 {
-    return schema().root;
+    return tree[0];
 }
 
 const Node& process()

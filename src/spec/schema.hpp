@@ -7,10 +7,9 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace hardrun::spec::schema {
@@ -25,22 +24,35 @@ enum class Kind {
     any,  // not read by runc on Linux (windows, solaris, vm, zos): passes unread
 };
 
-// Views into the schema's table, a string constant: building the tree on every create then
-// allocates only its nodes.
+// A node of the schema's tree. The whole tree is built at compile time (schema.cpp) as one
+// constant array: a create walks it without building anything, and it holds offsets, not
+// pointers, so nothing in it is relocated (written) when hardrun starts.
 struct Node {
     Kind kind = Kind::any;
-    std::string_view pointer;  // "/process/rlimits[]/type": [] an array item, {} a map value
-    // The control that owns the field ("inert": nothing on the host); for an object, array or map
-    // the owner all its leaves share, else empty.
-    std::string_view owner;
     // Integers: the Go type's range (int32, uint64 ...).
     bool is_signed = false;
     uint64_t max = 0;  // largest value (for signed types, the positive bound)
-    // Structs: fields by their exact OCI name. Arrays and maps: the element.
-    std::vector<std::pair<std::string_view, std::unique_ptr<Node>>> fields;
-    std::unique_ptr<Node> element;
 
+    // "/process/rlimits[]/type": [] an array item, {} a map value.
+    std::string_view pointer() const;
+    // The control that owns the field ("inert": nothing on the host); for an object, array or map
+    // the owner all its leaves share, else empty.
+    std::string_view owner() const;
+    // A struct field's exact OCI name ("rlimits"); empty for the root and for elements.
+    std::string_view name() const;
+    // Structs: their fields, in the table's order.
+    std::span<const Node> fields() const;
     const Node* field(std::string_view name) const;
+    // Arrays and maps: the element.
+    const Node* element() const;
+
+    // Where the texts are in the schema's table, and the children in the node array (schema.cpp
+    // fills these; element 0 means none, as the root is no one's element).
+    uint16_t pointer_at = 0, pointer_len = 0;
+    uint16_t name_at = 0, name_len = 0;
+    uint16_t owner_at = 0, owner_len = 0;
+    uint16_t first_field = 0, field_count = 0;
+    uint16_t element_index = 0;
 };
 
 // Roots: config.json; the process object (process.json of `runc exec --process`); the

@@ -112,20 +112,20 @@ void agree(const json::Value* ours, yajl_val theirs, const Node& node)
     switch (node.kind) {
     case Kind::object:
         require(YAJL_IS_OBJECT(theirs) && ours->is_object());
-        for (const auto& [name, child] : node.fields)
-            agree(ours->find(name), go_struct_field(theirs, name), *child);
+        for (const Node& child : node.fields())
+            agree(ours->find(child.name()), go_struct_field(theirs, child.name()), child);
         break;
     case Kind::map:
         require(YAJL_IS_OBJECT(theirs) && ours->is_object());
         require(go_map_size(theirs) == ours->members().size());
         for (const auto& [key, value] : ours->members())
-            agree(&value, go_map_value(theirs, key), *node.element);
+            agree(&value, go_map_value(theirs, key), *node.element());
         break;
     case Kind::array:
         require(YAJL_IS_ARRAY(theirs) && ours->is_array());
         require(theirs->u.array.len == ours->items().size());
         for (size_t i = 0; i < ours->items().size(); ++i)
-            agree(&ours->items()[i], theirs->u.array.values[i], *node.element);
+            agree(&ours->items()[i], theirs->u.array.values[i], *node.element());
         break;
     case Kind::string:
         require(YAJL_IS_STRING(theirs) && ours->is_string() && ours->as_string() == theirs->u.string);

@@ -12,6 +12,8 @@
 
 #include <criterion/criterion.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <regex>
 
@@ -252,6 +254,78 @@ Test(fields, the_man_page_table_is_the_schema)
     }
     cr_assert(documented.empty(), "man 5 hardrun-policy FIELDS lists %s, which the schema does not have",
               documented.begin()->first.c_str());
+}
+
+// The tree the fields control walks (laid out at compile time) is the table: every line's pointer
+// leads through it to a leaf of that pointer, type and owner; every leaf of the tree is a line;
+// each node's pointer is its parent's plus its own step; a container's owner is the one all its
+// leaves share, else none.
+Test(fields, the_schema_tree_is_the_table)
+{
+    using spec::schema::Kind;
+    using spec::schema::Node;
+    const auto& rows = spec::schema::rows();
+    cr_assert_gt(rows.size(), 150u);
+    for (const auto& row : rows) {
+        const Node* at = &spec::schema::config();
+        std::string walked;
+        size_t i = 0;
+        while (i < row.pointer.size()) {
+            if (row.pointer[i] == '/') {
+                size_t end = row.pointer.find_first_of("/[{", i + 1);
+                std::string name = row.pointer.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
+                cr_assert_eq(at->kind, Kind::object, "%s: %s is not a struct", row.pointer.c_str(), walked.c_str());
+                at = at->field(name);
+                cr_assert(at, "%s: no field %s below %s", row.pointer.c_str(), name.c_str(), walked.c_str());
+                walked += "/" + name;
+                i += 1 + name.size();
+            } else {
+                cr_assert_eq(at->kind, row.pointer[i] == '[' ? Kind::array : Kind::map, "%s at %s", row.pointer.c_str(),
+                             walked.c_str());
+                at = at->element();
+                cr_assert(at, "%s: %s has no element", row.pointer.c_str(), walked.c_str());
+                walked += row.pointer.substr(i, 2);
+                i += 2;
+            }
+            cr_assert_eq(std::string(at->pointer()), walked);
+        }
+        cr_assert_eq(std::string(at->owner()), row.owner, "%s", row.pointer.c_str());
+        Kind kind = row.type == "string" ? Kind::string
+                    : row.type == "bool" ? Kind::boolean
+                    : row.type == "any"  ? Kind::any
+                                         : Kind::integer;
+        cr_assert_eq(at->kind, kind, "%s is a %s", row.pointer.c_str(), row.type.c_str());
+        cr_assert(at->fields().empty() && !at->element(), "%s is not a leaf", row.pointer.c_str());
+        if (kind == Kind::integer)
+            cr_assert_eq(at->is_signed, row.type.rfind("int", 0) == 0, "%s", row.pointer.c_str());
+    }
+    // The other way round: the leaves, and each container's shared owner.
+    size_t leaves = 0;
+    std::function<std::string(const Node&)> visit = [&](const Node& node) -> std::string {
+        std::vector<std::string> owners;
+        for (const Node& f : node.fields()) {
+            cr_assert_eq(std::string(f.pointer()), std::string(node.pointer()) + "/" + std::string(f.name()));
+            owners.push_back(visit(f));
+        }
+        if (const Node* e = node.element()) {
+            cr_assert_eq(std::string(e->pointer()),
+                         std::string(node.pointer()) + (node.kind == Kind::array ? "[]" : "{}"));
+            owners.push_back(visit(*e));
+        }
+        if (owners.empty()) {
+            ++leaves;
+            return std::string(node.owner());
+        }
+        bool same = std::all_of(owners.begin(), owners.end(), [&](const std::string& o) { return o == owners[0]; });
+        cr_assert_eq(std::string(node.owner()), same ? owners[0] : "", "%s", std::string(node.pointer()).c_str());
+        return std::string(node.owner());
+    };
+    visit(spec::schema::config());
+    cr_assert_eq(leaves, rows.size());
+    cr_assert_eq(std::string(spec::schema::config().field("linux")->field("netDevices")->owner()), "fields");
+    cr_assert_eq(std::string(spec::schema::process().field("capabilities")->owner()), "capabilities");
+    cr_assert_eq(std::string(spec::schema::process().owner()), "");
+    cr_assert_eq(std::string(spec::schema::resources().pointer()), "/linux/resources");
 }
 
 // folds_to(key, folded) must agree with comparing fold_key(key) to folded, for every pair of
