@@ -14,9 +14,13 @@ that no longer exists.
 
 How: callgrind profiles hardrun (DIR/hardrun, built with -ffunction-sections as the release build
 is) on a pass-through call (its policy's runtime read from the record an earlier call left), a
-create with the audit profile, a create with the full policy (user namespace included) and that
-container's delete, the runtime replaced by /bin/true and its exec by exit(0) (bench/noexec.c),
-so each profile ends at the hand-over. The functions that ran in hardrun's own image are written
+create with the audit profile, a create with the full policy and the delete of a container the
+full policy made with its user namespace, the runtime replaced by /bin/true and its exec by
+exit(0) (bench/noexec.c), so each profile ends at the hand-over. The full policy's create is
+profiled with its user namespace only audited: valgrind cannot run the helper that carries a
+container's user namespace (a clone sharing hardrun's memory, which it refuses and exits on), so
+that container is created unprofiled and only its delete is profiled; the user namespace's own
+functions of the create are laid out where the linker puts them. The functions that ran in hardrun's own image are written
 in that order (pass-through first), each as the input section -ffunction-sections gives it; a C
 archive built without that option (yajl, libcap-ng, libseccomp) contributes the text of each
 member that holds one of them. A create compiles its seccomp filter only when the verdict cache
@@ -130,9 +134,11 @@ def main():
         subprocess.run(["bash", os.path.join(REPO, "tests", "lib", "mkrootfs.sh"), rootfs], check=True,
                        stdout=subprocess.DEVNULL)
         policies = {}
-        for name in ("audit", "policy"):
-            p = json.load(open(os.path.join(REPO, "profiles", name + ".json")))
+        for name in ("audit", "policy", "policy-userns-audited"):
+            p = json.load(open(os.path.join(REPO, "profiles", name.split("-")[0] + ".json")))
             p["audit"] = {"log": os.path.join(conf, "audit.log")}
+            if name == "policy-userns-audited":
+                p["userNamespace"]["mode"] = "audit"
             policies[name] = os.path.join(conf, name + ".json")
             json.dump(p, open(policies[name], "w"))
         bundle = os.path.join(work, "bundle")
@@ -151,8 +157,8 @@ def main():
         calls = [
             ("pass-through", hardrun_call("audit", "start", "x")),
             ("create-audit", hardrun_call("audit", "create", "-b", bundle, "hot-audit")),
-            ("create-full", hardrun_call("policy", "create", "-b", bundle, "hot-full")),
-            ("delete-full", hardrun_call("policy", "delete", "hot-full")),
+            ("create-full", hardrun_call("policy-userns-audited", "create", "-b", bundle, "hot-full")),
+            ("delete-full", hardrun_call("policy", "delete", "hot-full-userns")),
         ]
         env = dict(os.environ, HARDRUN_BENCH_NOEXEC=true)
         # A pass-through call reads the policy's runtime from its record once the policy file has
@@ -164,6 +170,10 @@ def main():
             open(config, "w").write(original)
             if "create" in argv:
                 created.append(argv[-1])
+            if label == "delete-full":
+                created.append("hot-full-userns")
+                subprocess.run(hardrun_call("policy", "create", "-b", bundle, "hot-full-userns"),
+                               env=dict(env, LD_PRELOAD=noexec), check=True)
             out = os.path.join(conf, "callgrind." + label)
             # valgrind itself runs with the stub preloaded: only the runtime's exec is stopped.
             subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", "--callgrind-out-file=" + out, "-q"] + argv,
@@ -180,8 +190,7 @@ def main():
         print("wrote %s: %d functions, %d C archive members" % (args.out, len(names), len(members)))
     finally:
         for cid in created:
-            subprocess.run([hardrun, "--hardrun-policy", policies["policy"], "--hardrun-runtime", true, "--root", state,
-                            "delete", cid], stderr=subprocess.DEVNULL)
+            subprocess.run(hardrun_call("policy", "delete", cid), stderr=subprocess.DEVNULL)
         subprocess.run([hardrun, "gc"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(conf, ignore_errors=True)
