@@ -50,12 +50,6 @@ bool exists(const std::string& path)
     return stat(path.c_str(), &st) == 0;
 }
 
-std::string first_line(const std::string& path)
-{
-    std::string text = read_small_file(path, 1u << 20).value_or("");
-    return text.substr(0, text.find('\n'));
-}
-
 // "1.1.5+ds1" -> {1, 1, 5}; missing parts are 0.
 std::vector<int> version_numbers(const std::string& text)
 {
@@ -115,7 +109,7 @@ void data_roots(const policy::Policy& policy, std::vector<Finding>& out)
 void cgroups(std::vector<Finding>& out)
 {
     if (exists("/sys/fs/cgroup/cgroup.controllers")) {
-        std::string controllers = first_line("/sys/fs/cgroup/cgroup.controllers");
+        std::string controllers = first_line_of("/sys/fs/cgroup/cgroup.controllers", 1u << 20);
         bool pids = controllers.find("pids") != std::string::npos;
         bool memory = controllers.find("memory") != std::string::npos;
         // memory.swap.max is in every non-root cgroup when swap is accounted (the root has none).
@@ -158,7 +152,7 @@ void mac(std::vector<Finding>& out)
                        "default profile is used where loaded"});
     if (exists("/sys/fs/selinux/enforce"))
         out.push_back({"selinux", Status::pass,
-                       first_line("/sys/fs/selinux/enforce") == "1" ? "enforcing" : "permissive",
+                       first_line_of("/sys/fs/selinux/enforce", 1u << 20) == "1" ? "enforcing" : "permissive",
                        ""});
 }
 

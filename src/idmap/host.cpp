@@ -22,12 +22,6 @@ constexpr uint32_t probe_id = 1234567;
 
 std::string cache_path() { return std::string(state::state_root) + "/host-support"; }
 
-std::string boot_id()
-{
-    std::string id = read_small_file("/proc/sys/kernel/random/boot_id", 4096).value_or("");
-    return id.substr(0, id.find('\n'));
-}
-
 std::string one_line(std::string s)
 {
     for (char& c : s)
@@ -156,7 +150,7 @@ HostSupport probe_host(const std::vector<std::string>& bases)
 
 HostSupport host_support(bool fresh)
 {
-    std::string kernel = kernel_release(), boot = boot_id();
+    std::string kernel = kernel_release(), boot = first_line_of("/proc/sys/kernel/random/boot_id", 4096);
     if (!fresh) {
         HostSupport cached;
         std::string cached_boot;

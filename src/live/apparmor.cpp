@@ -9,13 +9,7 @@ AppArmorHost parse_apparmor_profiles(std::string_view text)
     AppArmorHost host;
     host.enabled = true;
     host.listed = true;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t end = text.find('\n', start);
-        if (end == std::string_view::npos)
-            end = text.size();
-        std::string_view line = text.substr(start, end - start);
-        start = end + 1;
+    for (std::string_view line : lines_of(text)) {
         size_t open = line.rfind(" (");
         if (open == std::string_view::npos || line.back() != ')')
             continue;

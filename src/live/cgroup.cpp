@@ -45,7 +45,7 @@ std::string join(const std::string& dir, const std::string& rel)
 std::vector<CgroupLine> parse_proc_cgroup(std::string_view text)
 {
     std::vector<CgroupLine> out;
-    for (std::string_view line : lines(text)) {
+    for (std::string_view line : lines_of(text)) {
         if (line.empty())
             continue;
         size_t first = line.find(':');

@@ -1,6 +1,7 @@
 #include "live/proc.hpp"
 
 #include "live/text.hpp"
+#include "util/file.hpp"
 #include "util/error.hpp"
 
 namespace hardrun::live {
@@ -21,7 +22,7 @@ ProcStatus parse_status(std::string_view text)
     ProcStatus out;
     std::array<bool, 5> seen_caps{};
     bool seen_nnp = false, seen_seccomp = false, seen_uid = false;
-    for (std::string_view line : lines(text)) {
+    for (std::string_view line : lines_of(text)) {
         size_t colon = line.find(':');
         if (colon == std::string_view::npos)
             continue;
@@ -84,7 +85,7 @@ ProcStatus parse_status(std::string_view text)
 std::vector<IdRange> parse_id_map(std::string_view text)
 {
     std::vector<IdRange> out;
-    for (std::string_view line : lines(text)) {
+    for (std::string_view line : lines_of(text)) {
         std::vector<std::string_view> fields = words(line);
         if (fields.empty())
             continue;

@@ -4,17 +4,6 @@
 
 namespace hardrun::live {
 
-std::vector<std::string_view> lines(std::string_view text)
-{
-    std::vector<std::string_view> out;
-    while (!text.empty()) {
-        size_t end = text.find('\n');
-        out.push_back(text.substr(0, end));
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    }
-    return out;
-}
-
 std::vector<std::string_view> words(std::string_view text)
 {
     std::vector<std::string_view> out;

@@ -1,4 +1,5 @@
-// Small helpers for the line-and-field text of /proc and cgroupfs files.
+// Small helpers for the line-and-field text of /proc and cgroupfs files (their lines: lines_of,
+// util/file.hpp).
 #pragma once
 
 #include <cstdint>
@@ -7,9 +8,6 @@
 #include <vector>
 
 namespace hardrun::live {
-
-// The lines of `text` (without their '\n'); a final line without '\n' counts.
-std::vector<std::string_view> lines(std::string_view text);
 
 // Fields separated by spaces and tabs.
 std::vector<std::string_view> words(std::string_view text);

@@ -145,6 +145,13 @@ std::vector<std::string_view> lines_of(std::string_view text)
     return out;
 }
 
+std::string first_line_of(const std::string& path, size_t max_bytes)
+{
+    std::string text = read_small_file(path, max_bytes).value_or("");
+    text.resize(std::min(text.find('\n'), text.size()));
+    return text;
+}
+
 void remove_tree(int dirfd, dev_t dev, const std::string& where)
 {
     UniqueFd copy(dup(dirfd));

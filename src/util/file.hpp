@@ -26,6 +26,10 @@ std::optional<std::string> read_small_file(const std::string& path, size_t max_b
 // expression is destroyed before the loop runs).
 std::vector<std::string_view> lines_of(std::string_view text);
 
+// The first line of a small file, without its newline; empty when it cannot be read (as
+// read_small_file).
+std::string first_line_of(const std::string& path, size_t max_bytes);
+
 // A regular file opened through its directory (the directory is kept open so the
 // replacement lands next to the file that was read, even if paths change meanwhile).
 struct DirFile {

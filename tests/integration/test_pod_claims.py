@@ -45,12 +45,7 @@ def test_a_forged_sandbox_id_does_not_join_a_running_container(runtime, make_bun
     pid = json.loads(runtime.hardrun("state", vid).stdout)["pid"]
     member = make_bundle("readlink", "/proc/self/ns/net")
     annotate(member, **{CRI + "container-type": "container", CRI + "sandbox-id": vid})
-
-    def join(c):
-        for n in c["linux"]["namespaces"]:
-            if n["type"] in ("network", "ipc"):
-                n["path"] = "/proc/%d/ns/%s" % (pid, "net" if n["type"] == "network" else "ipc")
-    member.edit(join)
+    member.join_pod_namespaces(pid)
     before = member.bytes()
     cid = runtime.new_id()
     r = runtime.hardrun("run", "--bundle", member.path, cid)

@@ -522,12 +522,7 @@ def test_joining_another_containers_namespace_is_refused(runtime, make_bundle, p
     assert runtime.hardrun("run", "--detach", "--bundle", sandbox.path, sid).returncode == 0
     pid = json.loads(runtime.hardrun("state", sid).stdout)["pid"]
     member = make_bundle("sh", "-c", "readlink /proc/self/ns/net; readlink /proc/self/ns/ipc")
-
-    def join(c):
-        for n in c["linux"]["namespaces"]:
-            if n["type"] in ("network", "ipc"):
-                n["path"] = "/proc/%d/ns/%s" % (pid, "net" if n["type"] == "network" else "ipc")
-    member.edit(join)
+    member.join_pod_namespaces(pid)
     before = member.bytes()
     shipped = json.loads((REPO / "profiles" / "policy.json").read_text())
     shipped["userNamespace"]["unsupported"] = "withoutUserNamespace"

@@ -67,6 +67,15 @@ class Bundle:
         self.edit(lambda c: c["process"].update(capabilities={s: list(names) for s in
                   ("bounding", "effective", "permitted", "inheritable", "ambient")}))
 
+    def join_pod_namespaces(self, pid):
+        """Point the network and ipc namespaces at those of process `pid` (a pod's sandbox), as a
+        CRI shim writes a pod member's config."""
+        def join(c):
+            for n in c["linux"]["namespaces"]:
+                if n["type"] in ("network", "ipc"):
+                    n["path"] = "/proc/%d/ns/%s" % (pid, "net" if n["type"] == "network" else "ipc")
+        self.edit(join)
+
     def bytes(self):
         with open(self.config_path, "rb") as f:
             return f.read()
