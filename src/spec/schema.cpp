@@ -291,6 +291,7 @@ void each_row(Row&& row)
 // (first_child, next_sibling; 0 ends it, as the root is no one's field), its element the draft's
 // index in Node::element_index. Built at compile time only.
 constexpr size_t max_nodes = 1024;
+static_assert(table_text.size() <= UINT16_MAX, "Node holds offsets into the table as uint16_t");
 
 struct Draft {
     std::array<Node, max_nodes> nodes{};
