@@ -1,6 +1,6 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
-#include "util/heap.hpp"
+#include "util/prefault.hpp"
 #include "util/resolve.hpp"
 #include "util/sha256.hpp"
 #include "util/toml_lines.hpp"
@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -330,4 +332,57 @@ Test(file, populate_heap_leaves_the_spare_top_of_the_heap_present)
     for (size_t i = 0; i < present.size(); ++i)
         cr_assert(present[i] & 1, "page %zu of %zu of the heap's top is not present", i, present.size());
 #endif
+}
+
+namespace {
+
+// This binary's executable mapping in /proc/self/smaps: its range, Size and Rss (kB).
+struct CodeMapping {
+    unsigned long from = 0, to = 0;
+    long size_kb = -1, rss_kb = -1;
+};
+
+CodeMapping own_code_mapping()
+{
+    std::string self(4096, '\0');
+    self.resize(std::max<ssize_t>(readlink("/proc/self/exe", self.data(), self.size()), 0));
+    std::string smaps = read_small_file("/proc/self/smaps", 16u << 20).value_or("");
+    CodeMapping out;
+    bool in_code = false;
+    for (std::string_view line : lines_of(smaps)) {
+        std::string text(line);
+        unsigned long from, to;
+        char perms[5] = {};
+        if (std::sscanf(text.c_str(), "%lx-%lx %4s", &from, &to, perms) == 3) {
+            in_code = !self.empty() && std::string(perms).find('x') != std::string::npos && text.ends_with(" " + self);
+            if (in_code)
+                out = {from, to, -1, -1};
+            continue;
+        }
+        long kb;
+        if (in_code && std::sscanf(text.c_str(), "Size: %ld kB", &kb) == 1)
+            out.size_kb = kb;
+        else if (in_code && std::sscanf(text.c_str(), "Rss: %ld kB", &kb) == 1)
+            out.rss_kb = kb;
+    }
+    return out;
+}
+
+}  // namespace
+
+// populate_code maps the whole executable segment of the main program (this test's binary here,
+// hardrun in production): its Rss in /proc/self/smaps becomes its Size. The mapping's pages are
+// first dropped from this process (MADV_DONTNEED: clean file pages, read again on the next touch)
+// so that the test starts from a partly mapped text and could fail.
+Test(file, populate_code_maps_the_programs_executable_segment)
+{
+    CodeMapping code = own_code_mapping();
+    cr_assert(code.to > code.from && code.size_kb > 0, "no executable mapping of this binary in /proc/self/smaps");
+    cr_assert_eq(madvise(reinterpret_cast<void*>(code.from), code.to - code.from, MADV_DONTNEED), 0);
+    CodeMapping dropped = own_code_mapping();
+    cr_assert_lt(dropped.rss_kb, dropped.size_kb, "the text was not dropped: %ld of %ld kB", dropped.rss_kb,
+                 dropped.size_kb);
+    populate_code();
+    CodeMapping after = own_code_mapping();
+    cr_assert_eq(after.rss_kb, after.size_kb, "%ld of %ld kB of the text mapped", after.rss_kb, after.size_kb);
 }
