@@ -36,9 +36,11 @@ build() {  # build DIR [meson options...]
     meson compile -C "$dir"
 }
 
-unit() {  # unit DIR
-    meson test -C "$1" --suite unit --print-errorlogs
+unit() {  # unit DIR; fails when meson test does (the copy of its log must not hide that)
+    local status=0
+    meson test -C "$1" --suite unit --print-errorlogs || status=$?
     cp "$1/meson-logs/testlog.json" "$logs/unit-$(basename "$1").json" 2>/dev/null || true
+    return $status
 }
 
 pytest_suite() {  # pytest_suite NAME BINARY PATHS...
@@ -123,19 +125,24 @@ import glob, json, os, re, sys
 import xml.etree.ElementTree as ET
 logs, failed_steps = sys.argv[1], int(sys.argv[2])
 passed = failed = skipped = 0
+failures = []  # named again at the end: CI shows the tail of this output
 for path in glob.glob(os.path.join(logs, "unit-*.json")):
     for line in open(path):
         t = json.loads(line)
         m = re.search(r"Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", t.get("stdout", "") + t.get("stderr", ""))
         if m:
             passed += int(m.group(2)); failed += int(m.group(3)) + int(m.group(4))
+            failures += ["%s: %s" % (os.path.basename(path), f) for f in
+                         re.findall(r"\[FAIL\] (\S+):", t.get("stdout", "") + t.get("stderr", ""))]
         elif t.get("result") != "OK":
             failed += 1
+            failures.append("%s: %s (%s)" % (os.path.basename(path), t.get("name"), t.get("result")))
 for path in glob.glob(os.path.join(logs, "fuzz-*.result")):
     if open(path).read().strip() == "pass":
         passed += 1
     else:
         failed += 1
+        failures.append(os.path.basename(path)[:-len(".result")])
 known = []  # strict xfail: a known, open bug the test shows failing (it fails the run once it passes)
 for path in glob.glob(os.path.join(logs, "pytest-*.xml")):
     root = ET.parse(path).getroot()
@@ -146,10 +153,14 @@ for path in glob.glob(os.path.join(logs, "pytest-*.xml")):
         known += [(os.path.basename(path), name, why) for name, why in xfail]
         sk -= len(xfail)
         passed += n - f - e - sk - len(xfail); failed += f + e; skipped += sk
+        failures += ["%s: %s::%s" % (os.path.basename(path), c.get("classname"), c.get("name"))
+                     for c in s.iter("testcase") if c.find("failure") is not None or c.find("error") is not None]
 if os.environ.get("CI") == "true" and skipped:
     print("CI=true: %d test(s) skipped; a skipped real test is a missing test" % skipped)
     failed += skipped
 print()
+for failure in failures:
+    print("failed:", failure)
 for file, name, why in known:
     print("known failure (strict xfail, open bug) %s %s: %s" % (file, name, why))
 print("%d passed, %d failed, %d skipped, %d known failures" % (passed, failed + failed_steps, skipped, len(known)))
