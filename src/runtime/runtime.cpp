@@ -181,14 +181,24 @@ Exit run(const std::string& path, const std::vector<std::string>& args)
     return exit;
 }
 
-bool knows(const std::string& path, const std::string& root, const std::string& id)
+namespace {
+
+// `runtime [--root ROOT] state ID`: the container's state as JSON on success, "" on failure
+// (its error message discarded).
+std::string state_of(const std::string& path, const std::string& root, const std::string& id)
 {
     std::vector<std::string> args;
     if (!root.empty())
         args = {"--root", root};
     args.insert(args.end(), {"state", id});
-    // `runc state` prints the container's state on success, nothing on failure.
-    return !output_of(path, args, true).empty();
+    return output_of(path, args, true);
+}
+
+}  // namespace
+
+bool knows(const std::string& path, const std::string& root, const std::string& id)
+{
+    return !state_of(path, root, id).empty();
 }
 
 std::string output_of(const std::string& path, const std::vector<std::string>& args, bool quiet)
@@ -233,11 +243,7 @@ std::optional<long> container_pid(const std::string& path, const std::string& ro
     });
     if (!valid)
         return std::nullopt;
-    std::vector<std::string> args;
-    if (!root.empty())
-        args = {"--root", root};
-    args.insert(args.end(), {"state", id});
-    std::string out = output_of(path, args, true);
+    std::string out = state_of(path, root, id);
     if (out.empty())
         return std::nullopt;
     try {
