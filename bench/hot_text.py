@@ -41,8 +41,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 C_ARCHIVES = ("libyajl_s.a", "libcap-ng.a", "libseccomp.a", "libc_nonshared.a")
 # Run by every call, but not seen as hardrun's functions by this profile: the C runtime's start
 # code (crt1.o, one section), GCC's crtbegin code (one section: frame_dummy runs from
-# .init_array in every process; left where the linker puts it, it cost each call a fault of its
-# own 64 KiB of text), and SHA-256's compression with the x86 SHA instructions, which the CPU
+# .init_array in every process; left where the linker put it, it cost each call a fault on a
+# 64 KiB stretch of text outside the hot ones), and SHA-256's compression with the x86 SHA instructions, which the CPU
 # valgrind emulates lacks (the policy runtime record's name is a SHA-256).
 ALWAYS = ["*crt1.o(.text)", "*crtbegin*.o(.text)", "*(.text.*compress_sha_ni*)"]
 
@@ -117,7 +117,7 @@ def write_script(groups, out):
         if label == groups[0][0]:
             lines += ["    " + pattern for pattern in ALWAYS]
         # A C member's constructors are in its .text.startup (libcap-ng's init_lib, run by every
-        # call): without it, that one function cost a call a fault of its own 64 KiB of text.
+        # call): without it, that function too was left outside the hot stretches of text.
         for archive, member in members:
             lines.append("    *%s:%s(.text .text.startup)" % (archive, member))
         for name in names:
